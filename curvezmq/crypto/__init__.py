@@ -1,0 +1,23 @@
+"""Crypto backends: compiled cffi modules behind one small interface.
+
+The first available backend in :data:`RANKING` is chosen at import;
+``CURVEZMQ_BACKEND=name`` overrides the choice.
+"""
+
+from ._backend import (
+    RANKING,
+    Backend,
+    available,
+    default_backend,
+    get_backend,
+    unavailable_reasons,
+)
+
+__all__ = [
+    "RANKING",
+    "Backend",
+    "available",
+    "default_backend",
+    "get_backend",
+    "unavailable_reasons",
+]
