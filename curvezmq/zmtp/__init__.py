@@ -1,0 +1,40 @@
+"""Sans-IO ZMTP 3.1: greeting, framing with limits, metadata, the NULL and CURVE
+mechanisms, and one connection's state machine.
+
+A :class:`Connection` is fed bytes and returns events; it never touches a socket or
+a clock. CURVE is delegated to :mod:`curvezmq.codec`.
+"""
+
+from ._connection import Connection, ConnectionState
+from ._events import (
+    AuthenticationRequested,
+    CommandReceived,
+    ErrorReceived,
+    Event,
+    HandshakeCompleted,
+    MessageReceived,
+)
+from ._mechanisms import (
+    CurveClientMechanism,
+    CurveServerMechanism,
+    Mechanism,
+    NullMechanism,
+)
+from ._sockets import COMPATIBLE, SOCKET_TYPES
+
+__all__ = [
+    "COMPATIBLE",
+    "SOCKET_TYPES",
+    "AuthenticationRequested",
+    "CommandReceived",
+    "Connection",
+    "ConnectionState",
+    "CurveClientMechanism",
+    "CurveServerMechanism",
+    "ErrorReceived",
+    "Event",
+    "HandshakeCompleted",
+    "Mechanism",
+    "MessageReceived",
+    "NullMechanism",
+]

@@ -1,0 +1,77 @@
+"""Events a :class:`~curvezmq.zmtp.Connection` returns from the bytes it is fed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..codec import AuthenticationRequested
+
+__all__ = [
+    "AuthenticationRequested",
+    "CommandReceived",
+    "ErrorReceived",
+    "Event",
+    "HandshakeCompleted",
+    "MessageReceived",
+]
+
+
+class Event:
+    """Base class of the events a connection returns."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class HandshakeCompleted(Event):
+    """The security handshake finished; messages may flow both ways.
+
+    Attributes:
+        peer_metadata: the peer's metadata properties, names as sent.
+        user_id: the user id our side attached (CURVE server ``accept``), else b"".
+        socket_type: the peer's Socket-Type, or "" when it sent none.
+        identity: the peer's Identity property, b"" when absent.
+        auth_metadata: what our CURVE server's ``accept`` attached to the client
+            (a ZAP reply's metadata), never sent to the peer; else empty.
+    """
+
+    peer_metadata: dict = field(repr=False)
+    user_id: bytes
+    socket_type: str
+    identity: bytes
+    auth_metadata: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class MessageReceived(Event):
+    """One whole message arrived: every part up to the one without MORE.
+
+    Attributes:
+        frames: the parts, in order, each a bytes-like object the receiver owns.
+    """
+
+    frames: list = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CommandReceived(Event):
+    """The peer sent a SUBSCRIBE or CANCEL command (PING and PONG are handled inside).
+
+    Attributes:
+        name: the command name, ``"SUBSCRIBE"`` or ``"CANCEL"``.
+        data: the bytes after the name (the topic).
+    """
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ErrorReceived(Event):
+    """The peer sent ERROR during the handshake; the connection is now closed.
+
+    Attributes:
+        reason: the peer's reason text, for example ``"400"``.
+    """
+
+    reason: str
