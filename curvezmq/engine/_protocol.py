@@ -1,0 +1,382 @@
+"""The asyncio protocol of one TCP connection: bytes in, bytes out, one timer.
+
+Theory of operation. The protocol is deliberately thin: every protocol decision is
+made by the sans-IO :class:`curvezmq.zmtp.Connection` it owns. The protocol
+
+1. feeds each chunk the transport delivers into ``Connection.receive_data`` and
+   hands the events it returns to the socket (messages), the policy (a CURVE
+   client asking to be admitted) or its endpoint (handshake done, refused);
+2. drains ``Connection.data_to_send()`` into the transport once per loop turn, so
+   many messages sent in one turn leave in one ``write``;
+3. re-arms one timer from ``Connection.get_timer()``, plus the handshake deadline
+   (HANDSHAKE_IVL) until the handshake completes.
+
+States: handshaking (from ``connection_made``), ready (``HandshakeCompleted``: the
+socket now routes over the connection), closed (``connection_lost``). A
+``RemoteProtocolError`` from the connection, or from a socket pattern rejecting what
+the peer sent, is logged once with the peer's address and closes this connection
+only; anything the connection still has to say (an ERROR) is written first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Optional
+
+from ..auth import Decision
+from ..errors import CurveZMQError, RemoteProtocolError
+from ..zmtp import (
+    AuthenticationRequested,
+    CommandReceived,
+    ErrorReceived,
+    HandshakeCompleted,
+    MessageReceived,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._pipe import Pipe
+    from ._socket import Socket
+
+__all__ = ["ZmtpProtocol", "logger"]
+
+logger = logging.getLogger("curvezmq.engine")
+
+# Messages written into the connection in one loop turn are normally flushed at the
+# end of the turn. A sender that never yields would grow that buffer without bound,
+# so past this many unflushed bytes we flush at once, which lets the transport's
+# own high-water mark pause us.
+_FLUSH_AT = 256 * 1024
+
+
+class ZmtpProtocol(asyncio.Protocol):
+    """One TCP connection of a socket.
+
+    Args:
+        socket: the engine socket this connection belongs to.
+        owner: the ``Listener`` that accepted it or the ``Connecter`` that made it.
+        outgoing: True for a connection we initiated.
+    """
+
+    def __init__(self, socket: "Socket", owner, outgoing: bool) -> None:
+        self.socket = socket
+        self.owner = owner
+        self.outgoing = outgoing
+        self.loop = socket.loop
+        self.transport: Optional[asyncio.Transport] = None
+        self.conn = None
+        self.pipe: Optional["Pipe"] = None
+        self.peer = "?"
+        self.peer_ip = ""
+        self.ready = False
+        self.closed = False
+        self.failed = False  # a failure was logged; say nothing more at close
+        self.refused = False  # the server sent ERROR: do not reconnect
+        self.local_close = False  # we closed it on purpose (socket close)
+        self.write_paused = False
+        self.bytes_received = 0
+        self.started = self.loop.time()
+        self._unflushed = 0
+        self._flush_handle: Optional[asyncio.Handle] = None
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_at: Optional[float] = None
+        self._handshake_timer: Optional[asyncio.TimerHandle] = None
+
+    def __repr__(self) -> str:
+        state = "ready" if self.ready else "closed" if self.closed else "handshaking"
+        return f"<ZmtpProtocol {self.peer} {state}>"
+
+    # -- asyncio callbacks ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        if peer:
+            self.peer_ip = str(peer[0])
+            host = f"[{peer[0]}]" if ":" in self.peer_ip else self.peer_ip
+            self.peer = f"{host}:{peer[1]}"
+
+        # build the sans-IO connection; a failure here is ours, not the peer's
+        try:
+            self.conn = self.socket._new_connection()
+            self.conn.start(self.loop.time())
+        except Exception:
+            logger.exception("cannot start a connection with %s", self.peer)
+            self.failed = True
+            transport.abort()
+            return
+
+        self.owner.connection_made(self)
+        if self.outgoing:
+            logger.info("connected to %s", self.peer)
+        else:
+            logger.info("accepted a connection from %s", self.peer)
+        ivl = self.socket.options.handshake_ivl
+        if ivl > 0:
+            self._handshake_timer = self.loop.call_later(
+                ivl / 1000, self._handshake_timeout
+            )
+        self._flush()
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed or self.conn is None:
+            return
+        self.bytes_received += len(data)
+        try:
+            events = self.conn.receive_data(data, self.loop.time())
+            for event in events:
+                if self.closed:
+                    break
+                self._handle(event)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            return
+        except Exception:
+            # a bug on our side: lose this connection, keep the socket and the loop
+            logger.exception("internal error on the connection with %s", self.peer)
+            self.failed = True
+            self.abort()
+            return
+        self._flush()
+        self._arm_timer()
+
+    def eof_received(self) -> Optional[bool]:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        was_ready = self.ready
+        self.ready = False
+        self._cancel_timers()
+        if self.conn is not None:
+            try:
+                self.conn.close()  # wipes session keys
+            except CurveZMQError:
+                pass
+        if self.pipe is not None:
+            self.socket._connection_lost(self)
+        self.owner.connection_lost(self)
+
+        if self.failed:
+            logger.debug("connection with %s closed", self.peer)
+        elif self.local_close:
+            if was_ready:
+                logger.info("closed the connection with %s", self.peer)
+        elif was_ready:
+            why = f": {exc}" if exc else ""
+            logger.info("connection with %s closed%s", self.peer, why)
+        else:
+            # libzmq closes without a word on most handshake failures (a wrong
+            # server key, an unknown client key answered with 300...), so this is
+            # often the only trace of one
+            why = f" ({exc})" if exc else ""
+            logger.warning(
+                "handshake with %s failed: the peer closed the connection before "
+                "the handshake completed%s",
+                self.peer,
+                why,
+            )
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.pipe is not None:
+            self.pipe.drain()
+            self.socket._wake_writers()
+
+    # -- events from the connection ------------------------------------------------
+
+    def _handle(self, event) -> None:
+        kind = type(event)
+        if kind is MessageReceived:
+            self.socket._deliver(self.pipe, event.frames)
+        elif kind is AuthenticationRequested:
+            self._authenticate(event)
+        elif kind is HandshakeCompleted:
+            self._handshake_done(event)
+        elif kind is ErrorReceived:
+            self._refused(event.reason)
+        elif kind is CommandReceived:
+            self.socket._command(self.pipe, event.name, event.data)
+        else:
+            logger.debug("ignored %r from %s", event, self.peer)
+
+    def _authenticate(self, event: AuthenticationRequested) -> None:
+        # ask the policy, as libzmq asks its ZAP handler
+        client_key = bytes(event.client_key)
+        try:
+            decision = self.socket.policy().authenticate(client_key, self.peer_ip)
+        except Exception:
+            logger.exception("the authentication policy failed for %s", self.peer)
+            decision = Decision("500", reason="the authentication policy failed")
+
+        if decision.allowed:
+            for follow in self.conn.accept(user_id=decision.user_id) or ():
+                self._handle(follow)
+            return
+
+        logger.warning(
+            "handshake with %s failed: client refused with %s%s",
+            self.peer,
+            decision.status,
+            f" ({decision.reason})" if decision.reason else "",
+        )
+        self.failed = True
+        if decision.status in ("400", "500"):
+            # libzmq sends ERROR only for 400 and 500; 300 closes silently
+            self.conn.refuse(decision.status)
+        self.close()
+
+    def _handshake_done(self, event: HandshakeCompleted) -> None:
+        self.ready = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        logger.info(
+            "handshake with %s done (%s, peer %s)",
+            self.peer,
+            self.socket.options.mechanism,
+            event.socket_type or "without a Socket-Type",
+        )
+        self.owner.handshake_done(self, event)
+
+    def _refused(self, reason: str) -> None:
+        # ERROR is final: libzmq stops reconnecting after it, and so do we
+        self.refused = True
+        self.failed = True
+        logger.error(
+            "handshake with %s failed: the server refused us with ERROR %r; "
+            "not reconnecting",
+            self.peer,
+            reason,
+        )
+        self.close()
+
+    def _fail(self, exc: RemoteProtocolError) -> None:
+        what = "handshake with" if not self.ready else "connection with"
+        reason = getattr(exc.reason, "name", str(exc.reason))
+        logger.warning("%s %s failed: %s: %s", what, self.peer, reason, exc)
+        self.failed = True
+        self.close()
+
+    def fail(self, message: str) -> None:
+        """Close the connection because of something the peer did, with a WARNING.
+
+        Args:
+            message: the reason, for the log.
+        """
+        what = "handshake with" if not self.ready else "connection with"
+        logger.warning("%s %s failed: %s", what, self.peer, message)
+        self.failed = True
+        self.close()
+
+    # -- sending --------------------------------------------------------------------
+
+    def send_message(self, frames: list) -> None:
+        """Encode one message; it leaves at the end of this loop turn.
+
+        Args:
+            frames: the parts of one whole message.
+        """
+        self.conn.send_message(frames)
+        for frame in frames:
+            self._unflushed += len(frame)
+        if self._unflushed >= _FLUSH_AT:
+            self._flush()
+        elif self._flush_handle is None:
+            self._flush_handle = self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._unflushed = 0
+        if self.conn is None or self.transport is None:
+            return
+        data = self.conn.data_to_send()
+        if data and not self.transport.is_closing():
+            self.transport.write(data)
+
+    @property
+    def drained(self) -> bool:
+        """Whether everything we sent has left for the kernel (for LINGER)."""
+        if self.closed or self.transport is None:
+            return True
+        return (
+            self._flush_handle is None and self.transport.get_write_buffer_size() == 0
+        )
+
+    # -- closing --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Write what is pending (an ERROR, queued messages), then close."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        self._flush()
+        self._cancel_timers()
+        self.transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping anything not yet written."""
+        self._cancel_timers()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def pause_reading(self) -> None:
+        """Stop reading the peer (the socket's inbox is at RCVHWM for it)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read the peer again."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        get_timer = getattr(self.conn, "get_timer", None)
+        deadline = get_timer() if get_timer is not None else None
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.closed:
+            return
+        try:
+            events = self.conn.handle_timer(self.loop.time()) or ()
+            for event in events:
+                self._handle(event)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            return
+        self._flush()
+        self._arm_timer()
+
+    def _handshake_timeout(self) -> None:
+        self._handshake_timer = None
+        if not self.ready and not self.closed:
+            self.fail(
+                f"no handshake within {self.socket.options.handshake_ivl} ms "
+                "(HANDSHAKE_IVL)"
+            )
+
+    def _cancel_timers(self) -> None:
+        for handle in (self._timer, self._handshake_timer, self._flush_handle):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._handshake_timer = self._flush_handle = None
+        self._timer_at = None
