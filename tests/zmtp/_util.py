@@ -41,6 +41,23 @@ def frame(flags: int, body: bytes, long: bool = False) -> bytes:
     return bytes((flags, len(body))) + body
 
 
+def split_frames(data: bytes) -> list:
+    """Split whole frames into ``(flags, body)`` pairs."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        flags = data[pos]
+        if flags & 0x02:
+            (size,) = struct.unpack_from(">Q", data, pos + 1)
+            pos += 9
+        else:
+            size = data[pos + 1]
+            pos += 2
+        out.append((flags, data[pos : pos + size]))
+        pos += size
+    return out
+
+
 def command(name: bytes, data: bytes = b"") -> bytes:
     return bytes((len(name),)) + name + data
 

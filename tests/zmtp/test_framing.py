@@ -13,6 +13,7 @@ from curvezmq.errors import LimitError, RemoteProtocolError
 from curvezmq.zmtp import (
     CommandReceived,
     Connection,
+    Event,
     ConnectionState,
     MessageReceived,
     NullMechanism,
@@ -176,12 +177,8 @@ def test_arbitrary_bytes_during_the_handshake(data, chunk):
     conn = Connection("REQ", NullMechanism())
     conn.start(0.0)
     events, _ = feed(conn, greeting() + data, chunk)
-    # whatever happened, it was an event or a RemoteProtocolError
-    assert all(
-        type(e).__name__.endswith("Received")
-        or type(e).__name__ == "HandshakeCompleted"
-        for e in events
-    )
+    # feed() lets anything but a RemoteProtocolError escape and fail the test
+    assert all(isinstance(e, Event) for e in events)
 
 
 @settings(max_examples=150, deadline=None)
