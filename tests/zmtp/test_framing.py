@@ -13,8 +13,8 @@ from curvezmq.errors import LimitError, RemoteProtocolError
 from curvezmq.zmtp import (
     CommandReceived,
     Connection,
-    Event,
     ConnectionState,
+    Event,
     MessageReceived,
     NullMechanism,
 )
