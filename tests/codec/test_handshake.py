@@ -35,7 +35,9 @@ def _nonce(body: bytes, offset: int) -> int:
 
 def test_handshake_reaches_established_on_both_sides(backend):
     pipe = make_pipe(
-        client_metadata=DEALER_METADATA, server_metadata=ROUTER_METADATA, backend=backend
+        client_metadata=DEALER_METADATA,
+        server_metadata=ROUTER_METADATA,
+        backend=backend,
     )
     assert pipe.client.state is CurveState.IDLE
     assert pipe.server.state is CurveState.WAIT_HELLO
@@ -148,7 +150,9 @@ def test_commands_ride_inside_the_box_with_inner_flag_0x02():
 def test_reserved_inner_flag_bits_are_ignored():
     pipe = established()
     backend = pipe.server._backend
-    body = backend.message_seal(b"CurveZMQMESSAGEC", 3, 0x80 | 0x01, b"x", pipe.client._key)
+    body = backend.message_seal(
+        b"CurveZMQMESSAGEC", 3, 0x80 | 0x01, b"x", pipe.client._key
+    )
     [event] = pipe.server.receive(body, 0.0)
     assert (bytes(event.data), event.more, event.command) == (b"x", True, False)
 
@@ -174,7 +178,7 @@ def test_keys_are_accepted_in_every_form():
     server_pair = keypair(b"forms server")
     z85_public = z85.encode(client_pair.public)
     keys = CurveServerKeys(
-        z85.encode(server_pair.public).decode() , z85.encode(server_pair.secret) + b"\0"
+        z85.encode(server_pair.public).decode(), z85.encode(server_pair.secret) + b"\0"
     )
     client = CurveClient(
         public_key=z85_public.decode(),
@@ -414,7 +418,9 @@ def test_logger_can_be_injected():
     logger.setLevel(logging.DEBUG)
     pair = keypair(b"log")
     client = CurveClient(
-        public_key=pair.public, secret_key=pair.secret, server_key=pair.public,
+        public_key=pair.public,
+        secret_key=pair.secret,
+        server_key=pair.public,
         logger=logger,
     )
     client.start(0.0)
