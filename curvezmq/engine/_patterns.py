@@ -69,6 +69,9 @@ class _LoadBalanced(Socket):
     def _xsend(self, frames: list) -> None:
         self._lb_send(frames)
 
+    def _xcan_send(self) -> bool:
+        return any(pipe.writable for pipe in self._out)
+
 
 class Dealer(_LoadBalanced):
     """DEALER: round robin out, fair queue in, no envelope handling."""

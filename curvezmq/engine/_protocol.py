@@ -98,7 +98,7 @@ class ZmtpProtocol(asyncio.Protocol):
 
         # build the sans-IO connection; a failure here is ours, not the peer's
         try:
-            self.conn = self.socket._new_connection()
+            self.conn = self.socket._new_connection(self.owner.options)
             self.conn.start(self.loop.time())
         except Exception:
             logger.exception("cannot start a connection with %s", self.peer)
@@ -111,7 +111,7 @@ class ZmtpProtocol(asyncio.Protocol):
             logger.info("connected to %s", self.peer)
         else:
             logger.info("accepted a connection from %s", self.peer)
-        ivl = self.socket.options.handshake_ivl
+        ivl = self.owner.options.handshake_ivl
         if ivl > 0:
             self._handshake_timer = self.loop.call_later(
                 ivl / 1000, self._handshake_timeout
@@ -240,7 +240,7 @@ class ZmtpProtocol(asyncio.Protocol):
         logger.info(
             "handshake with %s done (%s, peer %s)",
             self.peer,
-            self.socket.options.mechanism,
+            self.owner.options.mechanism,
             event.socket_type or "without a Socket-Type",
         )
         self.owner.handshake_done(self, event)
@@ -370,7 +370,7 @@ class ZmtpProtocol(asyncio.Protocol):
         self._handshake_timer = None
         if not self.ready and not self.closed:
             self.fail(
-                f"no handshake within {self.socket.options.handshake_ivl} ms "
+                f"no handshake within {self.owner.options.handshake_ivl} ms "
                 "(HANDSHAKE_IVL)"
             )
 

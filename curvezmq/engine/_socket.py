@@ -28,7 +28,7 @@ from typing import Callable, ClassVar, Optional
 
 from ..auth import AllowAny, AuthPolicy
 from ..codec import CurveServerKeys
-from ..errors import BusyError, ClosedError, InvalidKeyError
+from ..errors import BusyError, ClosedError, InvalidKeyError, LocalProtocolError
 from ..keys import curve_public, key_bytes
 from ..zmtp import (
     Connection,
@@ -82,6 +82,7 @@ class Socket:
         self.options = options if options is not None else Options()
         self._policy = policy
         self.last_endpoint = ""
+        self.last_properties: dict = {}
         self.closed = False
         self._inbox: deque = deque()
         self._readers: list[asyncio.Future] = []
@@ -89,7 +90,7 @@ class Socket:
         self._listeners: list[Listener] = []
         self._connecters: list[Connecter] = []
         self._accepted: set[Pipe] = set()
-        self._server_keys: Optional[CurveServerKeys] = None
+        self._server_keys: dict[bytes, CurveServerKeys] = {}
         self._close_task: Optional[asyncio.Task] = None
 
     def __repr__(self) -> str:
@@ -196,14 +197,16 @@ class Socket:
                     "a CURVE client needs curve_publickey and curve_secretkey"
                 )
 
-    def _new_connection(self) -> Connection:
-        options = self.options
+    def _new_connection(self, options: Options) -> Connection:
+        # options: the endpoint's copy, taken at bind or connect
         if options.curve_server:
-            if self._server_keys is None:
-                secret = key_bytes(options.curve_secretkey, "secret key")
+            secret = options.curve_secretkey
+            keys = self._server_keys.get(secret)
+            if keys is None:
+                # one set of cookie keys per server key, shared by its endpoints
                 public = options.curve_publickey or key_bytes(curve_public(secret))
-                self._server_keys = CurveServerKeys(public, secret)
-            mechanism = CurveServerMechanism(self._server_keys)
+                keys = self._server_keys[secret] = CurveServerKeys(public, secret)
+            mechanism = CurveServerMechanism(keys)
         elif options.curve_serverkey is not None:
             mechanism = CurveClientMechanism(
                 public_key=options.curve_publickey,
@@ -304,6 +307,7 @@ class Socket:
         except IndexError:
             raise BusyError("no message has arrived") from None
         pipe.inbound -= 1
+        self.last_properties = pipe.properties
         if pipe.reading_paused and pipe.inbound <= self.options.rcvhwm // 2:
             pipe.reading_paused = False
             if pipe.protocol is not None:
@@ -335,6 +339,10 @@ class Socket:
     def _xcheck_send(self) -> None:
         """Raise LocalProtocolError if a send may not start now (REQ, REP)."""
 
+    def _xcan_send(self) -> bool:
+        """Whether a send would go through now, the pattern's state allowing."""
+        return True
+
     def _xcheck_recv(self) -> None:
         """Raise LocalProtocolError if a receive may not start now (REQ, REP)."""
 
@@ -349,6 +357,16 @@ class Socket:
         """
         self._check_open()
         self._xcheck_send()
+
+    def can_send(self) -> bool:
+        """Whether a send would neither block nor raise EFSM now (POLLOUT)."""
+        if self.closed:
+            return False
+        try:
+            self._xcheck_send()
+        except LocalProtocolError:
+            return False
+        return self._xcan_send()
 
     def send_nowait(self, frames: list) -> None:
         """Send one whole message without waiting.
@@ -539,10 +557,11 @@ class Socket:
         self._accepted.clear()
         # let the transports run their close callbacks
         await asyncio.sleep(0)
-        if self._server_keys is not None:
-            close_keys = getattr(self._server_keys, "close", None)
+        for keys in self._server_keys.values():
+            close_keys = getattr(keys, "close", None)
             if close_keys is not None:
                 close_keys()
+        self._server_keys.clear()
 
 
 def _wake(waiters: list) -> None:

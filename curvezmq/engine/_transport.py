@@ -17,6 +17,7 @@ libzmq does: the same credentials would be refused again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import socket as _socket
 from typing import TYPE_CHECKING, Optional
@@ -50,11 +51,14 @@ class Listener:
         endpoint: the parsed endpoint.
 
     Attributes:
+        options: the socket's options as they were at ``bind``.
         endpoint: the bound address as LAST_ENDPOINT shows it.
     """
 
     def __init__(self, socket: "Socket", endpoint: Endpoint) -> None:
         self.socket = socket
+        # like libzmq, an endpoint keeps the options it was created with
+        self.options = dataclasses.replace(socket.options)
         self.requested = endpoint
         self.endpoint = ""
         self.pending: dict[ZmtpProtocol, None] = {}
@@ -84,7 +88,7 @@ class Listener:
             if hasattr(_socket, "SO_REUSEADDR") and not _is_windows():
                 sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
             sock.bind(address)
-            sock.listen(self.socket.options.backlog)
+            sock.listen(self.options.backlog)
             sock.setblocking(False)
         except OSError:
             sock.close()
@@ -143,6 +147,7 @@ class Connecter:
         endpoint: the parsed endpoint.
 
     Attributes:
+        options: the socket's options as they were at ``connect``.
         pipe: the endpoint's persistent pipe.
         attempts: how many connection attempts were started (for tests and stats).
         stopped: True once closed, or refused by the server.
@@ -150,6 +155,7 @@ class Connecter:
 
     def __init__(self, socket: "Socket", endpoint: Endpoint) -> None:
         self.socket = socket
+        self.options = dataclasses.replace(socket.options)
         self.endpoint = endpoint
         self.pipe = Pipe(socket, endpoint.text, persistent=True)
         self.protocol: Optional[ZmtpProtocol] = None
@@ -216,7 +222,7 @@ class Connecter:
             RECONNECT_IVL doubled once per failure in a row, capped, plus up to
             50 % jitter; never less than 10 ms.
         """
-        options = self.socket.options
+        options = self.options
         if options.reconnect_ivl < 0:
             return None
         ivl = max(options.reconnect_ivl / 1000, _MIN_DELAY)

@@ -1,0 +1,119 @@
+"""pyzmq's API over curvezmq: ``import curvezmq.zmq as zmq``.
+
+The subset of pyzmq that applications use: :class:`Context`, :class:`Socket`, the
+constants with pyzmq's numbers, :class:`ZMQError` and :class:`Again` with pyzmq's
+errno values, ``curve_keypair``, ``curve_public``, ``has`` and the version calls.
+Socket types available now: REQ, REP, DEALER, ROUTER; transport: tcp.
+
+Differences from pyzmq worth knowing:
+
+- a CURVE server admits clients by ``Context.curve_policy`` (an in-process policy,
+  :class:`curvezmq.auth.AllowAny` by default) instead of a ZAP handler;
+- ``Context.term`` closes sockets the application left open instead of blocking.
+"""
+
+from .. import __version__ as curvezmq_version
+from ..keys import curve_keypair as _curve_keypair
+from ..keys import curve_public as _curve_public
+from . import _constants
+from ._constants import *  # noqa: F403 - pyzmq exports every constant at the top
+from ._context import Context
+from ._error import (
+    Again,
+    ContextTerminated,
+    InterruptedSystemCall,
+    NotDone,
+    ZMQBaseError,
+    ZMQBindError,
+    ZMQError,
+    ZMQVersionError,
+    strerror,
+)
+from ._frame import Frame, Message
+from ._socket import Socket
+
+# The libzmq release whose wire behaviour we reproduce, and the pyzmq release whose
+# API we mirror: applications compare these to enable features.
+_ZMQ_VERSION = (4, 3, 5)
+_PYZMQ_VERSION = (27, 3, 0)
+
+__version__ = ".".join(map(str, _PYZMQ_VERSION))
+
+# Capabilities for has(): only what this implementation really offers.
+_CAPABILITIES = frozenset({"curve"})
+
+
+def zmq_version() -> str:
+    """The libzmq version whose wire behaviour curvezmq reproduces: ``'4.3.5'``."""
+    return ".".join(map(str, _ZMQ_VERSION))
+
+
+def zmq_version_info() -> tuple:
+    """``zmq_version()`` as a tuple of ints."""
+    return _ZMQ_VERSION
+
+
+def pyzmq_version() -> str:
+    """The pyzmq API version mirrored here: ``'27.3.0'``."""
+    return __version__
+
+
+def pyzmq_version_info() -> tuple:
+    """``pyzmq_version()`` as a tuple of ints."""
+    return _PYZMQ_VERSION
+
+
+def has(capability: str) -> bool:
+    """Whether a capability is available, like ``zmq.has``.
+
+    Args:
+        capability: ``"curve"``, ``"ipc"``, ``"pgm"``, ``"tipc"``, ``"norm"``,
+            ``"gssapi"``, ``"draft"``.
+
+    Returns:
+        True only for ``"curve"`` for now.
+    """
+    return capability in _CAPABILITIES
+
+
+def curve_keypair() -> tuple:
+    """A new CURVE key pair, ``(public, secret)``, each 40 Z85 bytes."""
+    return _curve_keypair()
+
+
+def curve_public(secret_key) -> bytes:
+    """The Z85 public key of a secret key (32 raw or 40 Z85 bytes).
+
+    Raises:
+        ZMQError: EINVAL for a malformed key.
+    """
+    try:
+        return _curve_public(secret_key)
+    except ValueError as exc:
+        raise ZMQError(_constants.Errno.EINVAL, str(exc)) from exc
+
+
+__all__ = [
+    "Again",
+    "Context",
+    "ContextTerminated",
+    "Frame",
+    "InterruptedSystemCall",
+    "Message",
+    "NotDone",
+    "Socket",
+    "ZMQBaseError",
+    "ZMQBindError",
+    "ZMQError",
+    "ZMQVersionError",
+    "curve_keypair",
+    "curve_public",
+    "curvezmq_version",
+    "has",
+    "pyzmq_version",
+    "pyzmq_version_info",
+    "strerror",
+    "zmq_version",
+    "zmq_version_info",
+    *_constants.__all__,
+]

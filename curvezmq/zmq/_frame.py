@@ -1,0 +1,83 @@
+"""``zmq.Frame``: one message part with its message properties."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ._constants import Errno, MessageOption
+from ._error import ZMQError
+
+__all__ = ["Frame", "Message"]
+
+
+class Frame:
+    """One message part, as ``recv(copy=False)`` returns it.
+
+    Args:
+        data: the bytes of the part.
+        more: whether more parts of the same message follow.
+        properties: the message properties of the peer it came from
+            (``Socket-Type``, ``Identity``, ``User-Id``, ``Peer-Address``).
+
+    Attributes:
+        more: whether more parts follow.
+    """
+
+    def __init__(
+        self,
+        data: Union[bytes, bytearray, memoryview] = b"",
+        more: bool = False,
+        properties: Optional[dict] = None,
+        **kwargs,
+    ) -> None:
+        if isinstance(data, str):
+            raise TypeError("str objects cannot be sent as frames; encode them")
+        self._data = data
+        self._bytes: Optional[bytes] = data if isinstance(data, bytes) else None
+        self.more = more
+        self._properties = properties or {}
+
+    @property
+    def bytes(self) -> bytes:
+        """The part as ``bytes`` (copied once, then cached)."""
+        if self._bytes is None:
+            self._bytes = bytes(self._data)
+        return self._bytes
+
+    @property
+    def buffer(self) -> memoryview:
+        """The part as a memoryview."""
+        return memoryview(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __bytes__(self) -> bytes:
+        return self.bytes
+
+    def __buffer__(self, flags: int) -> memoryview:
+        return memoryview(self._data)
+
+    def __repr__(self) -> str:
+        return f"<zmq.Frame({len(self)} bytes, more={self.more})>"
+
+    def get(self, option: Union[int, str]):
+        """Read a frame option (MORE) or a message property (``"User-Id"``...).
+
+        Raises:
+            ZMQError: EINVAL when the property is absent, as in pyzmq.
+        """
+        if isinstance(option, int):
+            if option == MessageOption.MORE:
+                return int(self.more)
+            raise ZMQError(Errno.EINVAL)
+        value = self._properties.get(option)
+        if value is None:
+            raise ZMQError(Errno.EINVAL)
+        return value
+
+    def __getitem__(self, key: Union[int, str]):
+        return self.get(key)
+
+
+Message = Frame

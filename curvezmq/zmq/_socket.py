@@ -1,0 +1,593 @@
+"""``zmq.Socket``: pyzmq's socket API over an engine socket.
+
+:class:`SocketBase` holds what the blocking and the asyncio sockets share: options
+(``setsockopt``/``getsockopt`` and attribute access with pyzmq's names and
+numbers), the parts of a message being sent with SNDMORE, and the parts of a
+received message not yet read. :class:`Socket` is the blocking socket: each call
+runs on its Context's event loop thread and waits for the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any, Optional
+
+from .. import z85
+from ..engine import Options, create_socket
+from ..errors import ClosedError, CurveZMQError, InvalidKeyError
+from ..keys import key_bytes
+from ._constants import (
+    Errno,
+    Flag,
+    PollEvent,
+    SocketOption,
+    SocketType,
+)
+from ._error import ContextTerminated, ZMQError, map_error
+from ._frame import Frame
+
+__all__ = ["Socket", "SocketBase"]
+
+# option -> Options field, for the plain int options the engine implements
+_INT_FIELDS = {
+    SocketOption.LINGER: "linger",
+    SocketOption.RCVTIMEO: "rcvtimeo",
+    SocketOption.SNDTIMEO: "sndtimeo",
+    SocketOption.RECONNECT_IVL: "reconnect_ivl",
+    SocketOption.RECONNECT_IVL_MAX: "reconnect_ivl_max",
+    SocketOption.MAXMSGSIZE: "maxmsgsize",
+    SocketOption.SNDHWM: "sndhwm",
+    SocketOption.RCVHWM: "rcvhwm",
+    SocketOption.HANDSHAKE_IVL: "handshake_ivl",
+    SocketOption.BACKLOG: "backlog",
+}
+_KEY_OPTIONS = {
+    SocketOption.CURVE_PUBLICKEY: ("curve_publickey", "public key"),
+    SocketOption.CURVE_SECRETKEY: ("curve_secretkey", "secret key"),
+    SocketOption.CURVE_SERVERKEY: ("curve_serverkey", "server key"),
+}
+_READ_ONLY = {
+    SocketOption.TYPE,
+    SocketOption.RCVMORE,
+    SocketOption.EVENTS,
+    SocketOption.FD,
+    SocketOption.LAST_ENDPOINT,
+    SocketOption.MECHANISM,
+    SocketOption.THREAD_SAFE,
+}
+# TODO: these options are accepted and read back but have no effect yet (TCP
+# keepalive, IPv6, heartbeats, IMMEDIATE, ROUTER_MANDATORY, REQ_RELAXED and
+# friends); an application that depends on one behaves as with its default.
+_OPTION_NAMES = {
+    name.lower(): member for name, member in SocketOption.__members__.items()
+}
+
+
+def _zmq_error(exc: BaseException) -> BaseException:
+    mapped = map_error(exc)
+    if mapped is None:
+        return exc
+    mapped.__cause__ = exc
+    return mapped
+
+
+class SocketBase:
+    """Options, multipart assembly and message buffering shared by both APIs.
+
+    Args:
+        context: the Context that made the socket.
+        socket_type: a socket type number (``zmq.REQ``...).
+
+    Raises:
+        ZMQError: EINVAL for an unknown socket type.
+    """
+
+    _engine = None
+
+    def __init__(self, context, socket_type: int) -> None:
+        try:
+            self._type = SocketType(int(socket_type))
+        except ValueError:
+            raise ZMQError(
+                Errno.EINVAL, f"unknown socket type {socket_type!r}"
+            ) from None
+        self.context = context
+        self._options = Options()
+        self._extra: dict[int, Any] = {}
+        self._serverkey: Optional[bytes] = None
+        self._closed = False
+        self._terminated = False
+        self._sending: list = []
+        self._receiving: deque = deque()
+        self._properties: dict = {}
+        for option, value in context._sockopts.items():
+            self.setsockopt(option, value)
+
+    # -- options ---------------------------------------------------------------
+
+    @property
+    def type(self) -> SocketType:
+        """The socket type."""
+        return self._type
+
+    @property
+    def socket_type(self) -> SocketType:
+        """The socket type (pyzmq's alias)."""
+        return self._type
+
+    @property
+    def closed(self) -> bool:
+        """Whether the socket is closed."""
+        return self._closed
+
+    @property
+    def hwm(self) -> int:
+        """SNDHWM, or RCVHWM when they differ (pyzmq's ``hwm``)."""
+        return self._options.sndhwm
+
+    @hwm.setter
+    def hwm(self, value: int) -> None:
+        self.setsockopt(SocketOption.SNDHWM, value)
+        self.setsockopt(SocketOption.RCVHWM, value)
+
+    def setsockopt(self, option: int, value: Any) -> None:
+        """Set a socket option, like ``zmq.Socket.setsockopt``.
+
+        Args:
+            option: the option number (``zmq.CURVE_SERVER``...).
+            value: an int, or bytes for byte options (str is refused as in pyzmq,
+                except for keys, which are text anyway).
+
+        Raises:
+            ZMQError: EINVAL for an unknown or read-only option or a bad value
+                (a malformed key); ENOTSOCK when the socket is closed.
+        """
+        self._check_open()
+        option = int(option)
+        opts = self._options
+        if option in _INT_FIELDS:
+            setattr(opts, _INT_FIELDS[option], self._int(value))
+        elif option in _KEY_OPTIONS:
+            field, what = _KEY_OPTIONS[option]
+            try:
+                key = key_bytes(value, what)
+            except InvalidKeyError as exc:
+                raise ZMQError(Errno.EINVAL, str(exc)) from exc
+            if option == SocketOption.CURVE_SERVERKEY:
+                # libzmq: a server key makes this socket a CURVE client
+                self._serverkey = key
+                opts.curve_serverkey = key
+                opts.curve_server = False
+            else:
+                setattr(opts, field, key)
+        elif option == SocketOption.CURVE_SERVER:
+            # libzmq: CURVE_SERVER=1 selects CURVE as server, 0 selects NULL
+            opts.curve_server = bool(self._int(value))
+            opts.curve_serverkey = None
+        elif option == SocketOption.ROUTING_ID:
+            value = self._bytes(value)
+            if not 1 <= len(value) <= 255:
+                raise ZMQError(Errno.EINVAL, "a routing id must be 1..255 bytes")
+            opts.routing_id = value
+        elif option in _READ_ONLY or option == SocketOption.HWM:
+            raise ZMQError(Errno.EINVAL, f"option {option} cannot be set")
+        elif option in SocketOption._value2member_map_:
+            self._extra[option] = value
+        else:
+            raise ZMQError(Errno.EINVAL, f"unknown socket option {option}")
+        self._options_changed()
+
+    set = setsockopt
+
+    def getsockopt(self, option: int) -> Any:
+        """Read a socket option, like ``zmq.Socket.getsockopt``.
+
+        Args:
+            option: the option number.
+
+        Returns:
+            an int, or bytes for byte options.
+
+        Raises:
+            ZMQError: EINVAL for an unknown or write-only option (the secret key is
+                never read back); ENOTSOCK when the socket is closed.
+        """
+        self._check_open()
+        option = int(option)
+        opts = self._options
+        if option in _INT_FIELDS:
+            return getattr(opts, _INT_FIELDS[option])
+        if option == SocketOption.TYPE:
+            return int(self._type)
+        if option == SocketOption.RCVMORE:
+            return int(bool(self._receiving))
+        if option == SocketOption.LAST_ENDPOINT:
+            return self._last_endpoint().encode()
+        if option == SocketOption.CURVE_SERVER:
+            return int(opts.curve_server)
+        if option == SocketOption.MECHANISM:
+            return 2 if opts.mechanism == "CURVE" else 0
+        if option == SocketOption.ROUTING_ID:
+            return opts.routing_id
+        if option == SocketOption.CURVE_PUBLICKEY:
+            return z85.encode(opts.curve_publickey) if opts.curve_publickey else b""
+        if option == SocketOption.CURVE_SERVERKEY:
+            return z85.encode(self._serverkey) if self._serverkey else b""
+        if option == SocketOption.EVENTS:
+            return self._events()
+        if option in self._extra:
+            return self._extra[option]
+        raise ZMQError(Errno.EINVAL, f"option {option} cannot be read")
+
+    get = getsockopt
+
+    def setsockopt_string(
+        self, option: int, value: str, encoding: str = "utf-8"
+    ) -> None:
+        """Set a byte option from text."""
+        self.setsockopt(option, value.encode(encoding))
+
+    def getsockopt_string(self, option: int, encoding: str = "utf-8") -> str:
+        """Read a byte option as text."""
+        value = self.getsockopt(option)
+        return value.decode(encoding) if isinstance(value, bytes) else str(value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: sock.rcvtimeo, sock.last_endpoint...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        option = _OPTION_NAMES.get(name)
+        if option is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        try:
+            return self.getsockopt(option)
+        except ZMQError as exc:
+            if exc.errno == Errno.EINVAL:
+                raise AttributeError(f"{name} attribute is write-only") from None
+            raise
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or name in self.__dict__ or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+            return
+        option = _OPTION_NAMES.get(name)
+        if option is None:
+            object.__setattr__(self, name, value)
+        else:
+            self.setsockopt(option, value)
+
+    @staticmethod
+    def _int(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise ZMQError(
+                    Errno.EINVAL, f"expected an int, got {value!r}"
+                ) from None
+        return value
+
+    @staticmethod
+    def _bytes(value: Any) -> bytes:
+        if isinstance(value, str):
+            raise TypeError("unicode not allowed, use setsockopt_string")
+        return bytes(value)
+
+    def _options_changed(self) -> None:
+        """The engine reads Options live; nothing to push by default."""
+
+    # -- state helpers -----------------------------------------------------------
+
+    def _error(self, exc: BaseException) -> BaseException:
+        if self._terminated and isinstance(exc, ClosedError):
+            return ContextTerminated()
+        return _zmq_error(exc)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            if self._terminated:
+                raise ContextTerminated()
+            raise ZMQError(Errno.ENOTSOCK)
+
+    def _last_endpoint(self) -> str:
+        return self._engine.last_endpoint if self._engine is not None else ""
+
+    def _events(self) -> int:
+        return 0
+
+    # -- message assembly ------------------------------------------------------------
+
+    @staticmethod
+    def _part(data: Any) -> Any:
+        # pyzmq copies by default, so a bytearray changed after send is not seen
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, str):
+            raise TypeError("unicode not allowed, use send_string")
+        if isinstance(data, Frame):
+            return data.bytes
+        try:
+            return bytes(memoryview(data))
+        except TypeError:
+            raise TypeError(
+                f"expected bytes or a buffer, got {type(data).__name__}"
+            ) from None
+
+    def _take(self, frames: list, copy: bool) -> Any:
+        # hand out the first part, keep the rest for RCVMORE and the next recv
+        first = frames[0]
+        self._receiving.extend(frames[1:])
+        return self._wrap(first, copy)
+
+    def _next_part(self, copy: bool) -> Any:
+        return self._wrap(self._receiving.popleft(), copy)
+
+    def _wrap(self, data: Any, copy: bool) -> Any:
+        if copy:
+            return data if isinstance(data, bytes) else bytes(data)
+        return Frame(data, more=bool(self._receiving), properties=self._properties)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self._last_endpoint() or "unbound"
+        return f"<curvezmq.zmq.{type(self).__name__}({self._type.name}) {state}>"
+
+
+class Socket(SocketBase):
+    """A blocking socket, like ``zmq.Socket``; make it with ``Context.socket``.
+
+    Every call runs on the Context's event loop thread. A blocking ``recv`` or
+    ``send`` waits up to RCVTIMEO / SNDTIMEO and then raises :class:`zmq.Again`.
+    """
+
+    def __init__(self, context, socket_type: int) -> None:
+        super().__init__(context, socket_type)
+        self._engine = context._run(
+            create_socket,
+            self._type.name,
+            self._options,
+            loop=context._loop,
+            policy=context._get_policy,
+        )
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _call(self, fn, *args) -> Any:
+        try:
+            return self.context._run(fn, *args)
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+
+    def _await(self, coroutine) -> Any:
+        try:
+            return self.context._run_coroutine(coroutine)
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+
+    # -- endpoints ---------------------------------------------------------------
+
+    def bind(self, addr: str) -> None:
+        """Bind to ``tcp://host:port`` (``*`` wildcards allowed).
+
+        Raises:
+            ZMQError: EPROTONOSUPPORT (not tcp), EINVAL (malformed, or CURVE keys
+                missing), EADDRINUSE...
+        """
+        self._check_open()
+        self._call(self._engine.bind, addr)
+
+    def bind_to_random_port(
+        self,
+        addr: str,
+        min_port: int = 49152,
+        max_port: int = 65536,
+        max_tries: int = 100,
+    ) -> int:
+        """Bind to a free port of ``addr`` and return it (the system picks one).
+
+        Returns:
+            the port.
+        """
+        self.bind(f"{addr}:*")
+        return int(self._last_endpoint().rsplit(":", 1)[1])
+
+    def connect(self, addr: str) -> None:
+        """Connect to ``tcp://host:port``; reconnects until closed.
+
+        Raises:
+            ZMQError: EPROTONOSUPPORT (not tcp), EINVAL (malformed, or CURVE keys
+                missing).
+        """
+        self._check_open()
+        self._call(self._engine.connect, addr)
+
+    def unbind(self, addr: str) -> None:
+        """Stop listening on an endpoint."""
+        self._check_open()
+        self._call(self._engine.unbind, addr)
+
+    def disconnect(self, addr: str) -> None:
+        """Stop a connected endpoint."""
+        self._check_open()
+        self._call(self._engine.disconnect, addr)
+
+    # -- sending -------------------------------------------------------------------
+
+    def send(
+        self,
+        data: Any,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs,
+    ) -> None:
+        """Send one part; with SNDMORE more parts of the same message follow.
+
+        Raises:
+            zmq.Again: NOBLOCK and no peer can take it, or SNDTIMEO expired.
+            ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
+        """
+        self._check_open()
+        part = self._part(data)
+        if not self._sending:
+            self._call(self._engine.check_send)
+        self._sending.append(part)
+        if flags & Flag.SNDMORE:
+            return
+        frames, self._sending = self._sending, []
+        self._send_frames(frames, flags)
+
+    def send_multipart(
+        self,
+        msg_parts,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs,
+    ) -> None:
+        """Send a whole message.
+
+        Raises:
+            zmq.Again, ZMQError: as :meth:`send`.
+        """
+        self._check_open()
+        parts = [self._part(p) for p in msg_parts]
+        if not parts:
+            raise ZMQError(Errno.EINVAL, "a message needs at least one part")
+        frames, self._sending = self._sending + parts, []
+        self._send_frames(frames, flags)
+
+    def _send_frames(self, frames: list, flags: int) -> None:
+        if flags & Flag.DONTWAIT:
+            self._call(self._engine.send_nowait, frames)
+        else:
+            self._await(self._engine.send(frames))
+
+    def send_string(
+        self,
+        u: str,
+        flags: int = 0,
+        copy: bool = True,
+        encoding: str = "utf-8",
+        **kwargs,
+    ) -> None:
+        """Send text as one part."""
+        if not isinstance(u, str):
+            raise TypeError("send_string expects str")
+        self.send(u.encode(encoding), flags=flags)
+
+    send_unicode = send_string
+
+    def send_json(self, obj: Any, flags: int = 0, **kwargs) -> None:
+        """Send an object as JSON text."""
+        self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags)
+
+    # -- receiving -------------------------------------------------------------------
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one part.
+
+        Returns:
+            bytes, or a :class:`zmq.Frame` with ``copy=False``.
+
+        Raises:
+            zmq.Again: NOBLOCK and nothing has arrived, or RCVTIMEO expired.
+            ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
+        """
+        self._check_open()
+        if self._receiving:
+            return self._next_part(copy)
+        if flags & Flag.DONTWAIT:
+            frames = self._call(self._engine.recv_nowait)
+        else:
+            frames = self._await(self._engine.recv())
+        self._properties = self._engine.last_properties
+        return self._take(frames, copy)
+
+    def recv_multipart(
+        self, flags: int = 0, copy: bool = True, track: bool = False
+    ) -> list:
+        """Receive every part of one message.
+
+        Raises:
+            zmq.Again, ZMQError: as :meth:`recv`.
+        """
+        parts = [self.recv(flags, copy=copy)]
+        while self._receiving:
+            parts.append(self._next_part(copy))
+        return parts
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive one part as text."""
+        return self.recv(flags).decode(encoding)
+
+    recv_unicode = recv_string
+
+    def recv_json(self, flags: int = 0, **kwargs) -> Any:
+        """Receive one part and parse it as JSON."""
+        return json.loads(self.recv(flags), **kwargs)
+
+    def poll(self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN) -> int:
+        """Wait until the socket is readable (POLLIN) or writable (POLLOUT).
+
+        Args:
+            timeout: milliseconds; None waits forever.
+            flags: POLLIN, POLLOUT or both.
+
+        Returns:
+            the events that are ready, 0 on timeout.
+
+        Raises:
+            ZMQError: ENOTSUP on a closed socket, as in pyzmq.
+        """
+        if self._closed:
+            raise ZMQError(Errno.ENOTSUP)
+        ready = self._events() & flags
+        if ready or not flags & PollEvent.POLLIN or timeout == 0:
+            return ready
+        seconds = None if timeout is None or timeout < 0 else timeout / 1000
+        if self._await(self._engine.wait_readable(seconds)):
+            return self._events() & flags
+        return 0
+
+    def _events(self) -> int:
+        if self._closed:
+            return 0
+        events = 0
+        if self._receiving or self.context._run(_readable, self._engine):
+            events |= PollEvent.POLLIN
+        if self.context._run(_writable, self._engine):
+            events |= PollEvent.POLLOUT
+        return events
+
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self, linger: Optional[int] = None) -> None:
+        """Close the socket; queued messages get LINGER ms to leave, in the
+        background (``Context.term`` waits for them).
+
+        Args:
+            linger: milliseconds, overriding the LINGER option.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._receiving.clear()
+        self._sending = []
+        self.context._socket_closed(self, self._engine, linger)
+
+
+def _readable(engine) -> bool:
+    try:
+        engine._xcheck_recv()
+    except CurveZMQError:
+        return False
+    return engine.readable
+
+
+def _writable(engine) -> bool:
+    return engine.can_send()
