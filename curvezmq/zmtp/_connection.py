@@ -91,6 +91,7 @@ __all__ = ["Connection", "ConnectionState"]
 _LOGGER = logging.getLogger("curvezmq.zmtp")
 
 _SIZE = struct.Struct(">Q").unpack_from
+_CodecMessage = _codec.MessageReceived
 
 # A MESSAGE body is the application's bytes plus 33: "\x07MESSAGE" (8), the short
 # nonce (8), the Poly1305 tag (16) and the inner flags byte (1).
@@ -195,7 +196,7 @@ class Connection:
         metadata = _codec.encode_metadata(our_properties(socket_type, identity))
         mechanism._attach(metadata, max_metadata, self._log)
         # the codec that opens and seals MESSAGE bodies, or None under NULL
-        self._codec = getattr(mechanism, "_codec", None)
+        self._codec = mechanism._codec
 
         self._state = ConnectionState.IDLE
         self._peer_version: tuple[int, int] | None = None
@@ -308,8 +309,11 @@ class Connection:
             LocalProtocolError: the handshake is not complete, or the connection
                 is closed.
             ValueError: no parts.
+            TypeError: ``frames`` is one bytes-like object, not a sequence of them.
         """
         self._check("send_message")
+        if isinstance(frames, (bytes, bytearray, memoryview, str)):
+            raise TypeError("expected a sequence of message parts, got a single one")
         if not frames:
             raise ValueError("expected at least one message part, got none")
 
@@ -511,7 +515,7 @@ class Connection:
                 size -= CURVE_MESSAGE_OVERHEAD
             return LimitError(
                 f"expected a message part of at most {limit} bytes, got a frame "
-                f"declaring {size}",
+                f"announcing one of {size}",
                 self._limit_reason,
             )
         return LimitError(
@@ -575,7 +579,7 @@ class Connection:
         # the outer flags carry nothing: libzmq sends 0x00 / 0x02 and takes MORE
         # and COMMAND from the inner flags byte, which the codec reports
         for event in self._codec.receive(body, now):
-            if type(event) is not _codec.MessageReceived:
+            if type(event) is not _CodecMessage:
                 self._log.debug("dropped a MESSAGE: %s", event.reason.name)
                 continue
             if event.command:

@@ -74,6 +74,8 @@ class Mechanism:
 
     name: bytes = b""
     as_server: bool = False
+    # the CURVE codec once attached; the connection seals and opens MESSAGE with it
+    _codec = None
 
     def __init__(self) -> None:
         self._attached = False
@@ -185,7 +187,6 @@ class _CurveMechanism(Mechanism):
         self._drop_invalid = drop_invalid
         self._rng = rng
         self._backend = backend
-        self._codec = None
         # handshake commands received so far; with the codec refusing anything out
         # of order, this count is enough to know which command comes next
         self._received = 0

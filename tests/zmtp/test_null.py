@@ -232,6 +232,8 @@ def test_send_command_and_its_checks():
         a.send_command("")
     with pytest.raises(ValueError):
         a.send_message([])
+    with pytest.raises(TypeError):
+        a.send_message(b"not a list of parts")
 
 
 def test_max_message_size_in_a_pipe():
