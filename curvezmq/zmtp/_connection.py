@@ -160,7 +160,7 @@ class Connection:
 
     Raises:
         ValueError: an unknown socket type, an identity longer than 255 bytes,
-            or a mechanism already used by another connection.
+            a negative limit, or a mechanism already used by another connection.
         TypeError: ``mechanism`` is not a mechanism.
         InvalidKeyError: a CURVE mechanism was given a malformed key.
     """
@@ -185,12 +185,17 @@ class Connection:
                 f"expected an identity of at most {MAX_IDENTITY_SIZE} bytes, got "
                 f"{len(identity)}"
             )
+        if max_message_size < -1 or max_metadata < 0:
+            raise ValueError(
+                f"expected max_message_size >= -1 and max_metadata >= 0, got "
+                f"{max_message_size} and {max_metadata}"
+            )
         if not isinstance(mechanism, Mechanism):
             raise TypeError(f"expected a mechanism, got {type(mechanism).__name__}")
 
         self.socket_type = socket_type
         self.identity = bytes(identity)
-        self.max_message_size = max_message_size
+        self._max_message_size = max_message_size
         self._log = logger or _LOGGER
         self._mechanism = mechanism
         metadata = _codec.encode_metadata(our_properties(socket_type, identity))
@@ -210,6 +215,10 @@ class Connection:
         self._limit_reason = Reason.ZMTP_UNSPECIFIED
         self._on_frame = self._handshake_frame
         # the parts of the message being received, up to one without MORE
+        # TODO: the number of parts is not bounded: a peer can send MORE frames
+        # forever and they pile up here until the last one; libzmq bounds this only
+        # through its pipe, so a cap on parts or total bytes belongs here or in the
+        # engine's high-water mark.
         self._parts: list = []
 
     def __repr__(self) -> str:
@@ -233,6 +242,12 @@ class Connection:
         return self._peer_version
 
     @property
+    def max_message_size(self) -> int:
+        """The most application bytes a received message part may carry; -1 for
+        no limit."""
+        return self._max_message_size
+
+    @property
     def mechanism(self) -> Mechanism:
         """The mechanism this connection runs."""
         return self._mechanism
@@ -247,12 +262,12 @@ class Connection:
     def _enter_established(self) -> None:
         self._state = ConnectionState.ESTABLISHED
         self._on_frame = self._null_frame if self._codec is None else self._curve_frame
-        if self.max_message_size < 0:
+        if self._max_message_size < 0:
             self._limit = MAX_FRAME_SIZE
         elif self._codec is None:
-            self._limit = self.max_message_size
+            self._limit = self._max_message_size
         else:
-            self._limit = self.max_message_size + CURVE_MESSAGE_OVERHEAD
+            self._limit = self._max_message_size + CURVE_MESSAGE_OVERHEAD
         self._expect = "a message part"
         self._limit_reason = Reason.ZMTP_UNSPECIFIED
 
@@ -510,7 +525,7 @@ class Connection:
                 Reason.ZMTP_UNSPECIFIED,
             )
         if self._state is ConnectionState.ESTABLISHED:
-            limit = self.max_message_size
+            limit = self._max_message_size
             if self._codec is not None:
                 size -= CURVE_MESSAGE_OVERHEAD
             return LimitError(
