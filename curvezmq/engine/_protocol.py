@@ -76,6 +76,7 @@ class ZmtpProtocol(asyncio.Protocol):
         self.write_paused = False
         self.bytes_received = 0
         self.started = self.loop.time()
+        self.handshake_time: Optional[float] = None  # seconds, once done
         self._unflushed = 0
         self._flush_handle: Optional[asyncio.Handle] = None
         self._timer: Optional[asyncio.TimerHandle] = None
@@ -234,12 +235,14 @@ class ZmtpProtocol(asyncio.Protocol):
 
     def _handshake_done(self, event: HandshakeCompleted) -> None:
         self.ready = True
+        self.handshake_time = self.loop.time() - self.started
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
         logger.info(
-            "handshake with %s done (%s, peer %s)",
+            "handshake with %s done in %.1f ms (%s, peer %s)",
             self.peer,
+            self.handshake_time * 1000,
             self.owner.options.mechanism,
             event.socket_type or "without a Socket-Type",
         )

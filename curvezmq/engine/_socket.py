@@ -535,28 +535,38 @@ class Socket:
 
     async def _close(self, linger_ms: int) -> None:
         # linger: connecters keep (re)connecting meanwhile, as in libzmq
-        if linger_ms != 0:
-            deadline = None if linger_ms < 0 else self.loop.time() + linger_ms / 1000
-            while not all(pipe.drained for pipe in self._pipes()):
-                if deadline is not None and self.loop.time() >= deadline:
-                    break
-                await asyncio.sleep(_LINGER_POLL)
+        drained = linger_ms == 0
+        try:
+            if linger_ms != 0:
+                deadline = None
+                if linger_ms > 0:
+                    deadline = self.loop.time() + linger_ms / 1000
+                while not all(pipe.drained for pipe in self._pipes()):
+                    if deadline is not None and self.loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(_LINGER_POLL)
+                else:
+                    drained = True
+        finally:
+            # also on cancellation (the loop is shutting down): never leak sockets
+            self._shut_down(abort=not drained or linger_ms == 0)
+        # let the transports run their close callbacks
+        await asyncio.sleep(0)
 
+    def _shut_down(self, abort: bool) -> None:
         protocols = [c.protocol for c in self._connecters if c.protocol is not None]
         protocols += [p.protocol for p in self._accepted if p.protocol is not None]
         for connecter in self._connecters:
             connecter.stop()
         for protocol in protocols:
             protocol.local_close = True
-            if linger_ms == 0:
+            if abort:
                 protocol.abort()
             else:
                 protocol.close()
         for pipe in self._pipes():
             pipe.queue.clear()
         self._accepted.clear()
-        # let the transports run their close callbacks
-        await asyncio.sleep(0)
         for keys in self._server_keys.values():
             close_keys = getattr(keys, "close", None)
             if close_keys is not None:

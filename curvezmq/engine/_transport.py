@@ -150,6 +150,9 @@ class Connecter:
         options: the socket's options as they were at ``connect``.
         pipe: the endpoint's persistent pipe.
         attempts: how many connection attempts were started (for tests and stats).
+        handshakes: how many handshakes completed.
+        last_handshake_time: seconds from TCP connect to the last completed
+            handshake, or None.
         stopped: True once closed, or refused by the server.
     """
 
@@ -161,6 +164,8 @@ class Connecter:
         self.protocol: Optional[ZmtpProtocol] = None
         self.attempts = 0
         self.failures = 0
+        self.handshakes = 0
+        self.last_handshake_time: Optional[float] = None
         self.stopped = False
         self._retry: Optional[asyncio.TimerHandle] = None
         self._task: Optional[asyncio.Task] = None
@@ -240,6 +245,8 @@ class Connecter:
 
     def handshake_done(self, protocol: ZmtpProtocol, event) -> None:
         self.failures = 0
+        self.handshakes += 1
+        self.last_handshake_time = protocol.handshake_time
         self.socket._attach_connection(protocol, event, self.pipe)
 
     def connection_lost(self, protocol: ZmtpProtocol) -> None:

@@ -1,0 +1,312 @@
+"""pyzmq's ``zmq.asyncio`` over curvezmq: sockets with awaitable send and recv.
+
+``import curvezmq.zmq.asyncio as zaio``; ``ctx = zaio.Context()``; then
+``await sock.recv()``. The sockets live on the event loop that is running when
+they are first used (bound, connected, sent or received on); nothing runs in
+another thread. ``bind``, ``connect``, ``setsockopt`` and ``close`` are plain
+calls, as in pyzmq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from typing import Any, Optional
+
+from ..engine import create_socket
+from ..errors import ClosedError, CurveZMQError
+from ._constants import *  # noqa: F403 - zmq.asyncio re-exports the constants
+from ._constants import Errno, Flag, PollEvent
+from ._context import ContextBase
+from ._error import ContextTerminated, ZMQError, map_error
+from ._socket import SocketBase
+
+__all__ = ["Context", "Socket"]
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return asyncio.get_event_loop()
+
+
+class Socket(SocketBase):
+    """An asyncio socket, like ``zmq.asyncio.Socket``; make it with
+    ``Context.socket``."""
+
+    def __init__(self, context, socket_type: int) -> None:
+        super().__init__(context, socket_type)
+        self._engine_socket = None
+
+    @property
+    def _engine(self):
+        # made on first use, on the loop running then
+        if self._engine_socket is None:
+            self._check_open()
+            try:
+                self._engine_socket = create_socket(
+                    self._type.name,
+                    self._options,
+                    loop=_running_loop(),
+                    policy=self.context._get_policy,
+                )
+            except NotImplementedError as exc:
+                raise ZMQError(Errno.ENOTSUP, str(exc)) from exc
+        return self._engine_socket
+
+    def _last_endpoint(self) -> str:
+        engine = self._engine_socket
+        return engine.last_endpoint if engine is not None else ""
+
+    def _error(self, exc: BaseException) -> BaseException:
+        if self._terminated and isinstance(exc, ClosedError):
+            return ContextTerminated()
+        mapped = map_error(exc)
+        return exc if mapped is None else mapped
+
+    def _call(self, fn, *args) -> Any:
+        try:
+            return fn(*args)
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+
+    # -- endpoints ---------------------------------------------------------------
+
+    def bind(self, addr: str) -> None:
+        """Bind to ``tcp://host:port``; see ``zmq.Socket.bind``."""
+        self._check_open()
+        self._call(self._engine.bind, addr)
+
+    def bind_to_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
+        """Bind to a port the system picks and return it."""
+        self.bind(f"{addr}:*")
+        return int(self._last_endpoint().rsplit(":", 1)[1])
+
+    def connect(self, addr: str) -> None:
+        """Connect to ``tcp://host:port``; see ``zmq.Socket.connect``."""
+        self._check_open()
+        self._call(self._engine.connect, addr)
+
+    def unbind(self, addr: str) -> None:
+        """Stop listening on an endpoint."""
+        self._check_open()
+        self._call(self._engine.unbind, addr)
+
+    def disconnect(self, addr: str) -> None:
+        """Stop a connected endpoint."""
+        self._check_open()
+        self._call(self._engine.disconnect, addr)
+
+    # -- sending -------------------------------------------------------------------
+
+    async def send(
+        self,
+        data: Any,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Send one part; with SNDMORE more parts follow.
+
+        Raises:
+            zmq.Again: NOBLOCK and no peer can take it, or SNDTIMEO expired.
+            ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
+        """
+        self._check_open()
+        part = self._part(data)
+        if not self._sending:
+            self._call(self._engine.check_send)
+        self._sending.append(part)
+        if flags & Flag.SNDMORE:
+            return
+        frames, self._sending = self._sending, []
+        await self._send_frames(frames, flags)
+
+    async def send_multipart(
+        self,
+        msg_parts,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Send a whole message."""
+        self._check_open()
+        parts = [self._part(p) for p in msg_parts]
+        if not parts:
+            raise ZMQError(Errno.EINVAL, "a message needs at least one part")
+        frames, self._sending = self._sending + parts, []
+        await self._send_frames(frames, flags)
+
+    async def _send_frames(self, frames: list, flags: int) -> None:
+        engine = self._engine
+        try:
+            if flags & Flag.DONTWAIT:
+                engine.send_nowait(frames)
+            else:
+                await engine.send(frames)
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+
+    async def send_string(
+        self,
+        u: str,
+        flags: int = 0,
+        copy: bool = True,
+        encoding: str = "utf-8",
+        **kwargs: Any,
+    ) -> None:
+        """Send text as one part."""
+        if not isinstance(u, str):
+            raise TypeError("send_string expects str")
+        await self.send(u.encode(encoding), flags=flags)
+
+    async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:
+        """Send an object as JSON text."""
+        await self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags)
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one part: bytes, or a ``Frame`` with ``copy=False``.
+
+        Raises:
+            zmq.Again: NOBLOCK and nothing arrived, or RCVTIMEO expired.
+            ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
+        """
+        self._check_open()
+        if self._receiving:
+            return self._next_part(copy)
+        engine = self._engine
+        try:
+            if flags & Flag.DONTWAIT:
+                frames = engine.recv_nowait()
+            else:
+                frames = await engine.recv()
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+        self._properties = engine.last_properties
+        return self._take(frames, copy)
+
+    async def recv_multipart(
+        self, flags: int = 0, copy: bool = True, track: bool = False
+    ) -> list:
+        """Receive every part of one message."""
+        parts = [await self.recv(flags, copy=copy)]
+        while self._receiving:
+            parts.append(self._next_part(copy))
+        return parts
+
+    async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        """Receive one part as text."""
+        return (await self.recv(flags)).decode(encoding)
+
+    async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
+        """Receive one part and parse it as JSON."""
+        return json.loads(await self.recv(flags), **kwargs)
+
+    async def poll(
+        self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN
+    ) -> int:
+        """Wait until readable (POLLIN) or writable (POLLOUT); 0 on timeout.
+
+        Args:
+            timeout: milliseconds; None waits forever.
+            flags: POLLIN, POLLOUT or both.
+        """
+        if self._closed:
+            raise ZMQError(Errno.ENOTSUP)
+        ready = self._events() & flags
+        if ready or not flags & PollEvent.POLLIN or timeout == 0:
+            return ready
+        seconds = None if timeout is None or timeout < 0 else timeout / 1000
+        try:
+            if await self._engine.wait_readable(seconds):
+                return self._events() & flags
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
+        return 0
+
+    def _events(self) -> int:
+        engine = self._engine_socket
+        if self._closed or engine is None:
+            return 0
+        events = 0
+        if self._receiving or (engine.readable and _recv_allowed(engine)):
+            events |= PollEvent.POLLIN
+        if engine.can_send():
+            events |= PollEvent.POLLOUT
+        return events
+
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self, linger: Optional[int] = None) -> None:
+        """Close the socket; queued messages get LINGER ms to leave while the
+        loop keeps running."""
+        if self._closed:
+            return
+        self._closed = True
+        self._receiving.clear()
+        self._sending = []
+        self.context._sockets.discard(self)
+        if self._engine_socket is not None:
+            self.context._closing.append(self._engine_socket.close(linger))
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _recv_allowed(engine) -> bool:
+    try:
+        engine._xcheck_recv()
+    except CurveZMQError:
+        return False
+    return True
+
+
+class Context(ContextBase):
+    """An asyncio Context, like ``zmq.asyncio.Context``: sockets with awaitable
+    calls on the running event loop."""
+
+    def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
+        super().__init__(io_threads, **kwargs)
+        self._closing: list = []
+
+    def socket(self, socket_type: int, **kwargs: Any) -> Socket:
+        """Make an asyncio socket.
+
+        Raises:
+            ZMQError: ETERM after ``term``; EINVAL for an unknown type.
+        """
+        if self.closed:
+            raise ZMQError(Errno.ETERM)
+        sock = Socket(self, socket_type)
+        self._sockets.add(sock)
+        return sock
+
+    def term(self) -> None:
+        """Close the sockets left open; their LINGER runs while the loop does.
+
+        pyzmq's ``term`` blocks; a coroutine cannot, so this returns at once. Await
+        :meth:`wait_closed` to wait for the lingering sockets.
+        """
+        if self.closed:
+            return
+        for sock in list(self._sockets):
+            sock._terminated = True
+            sock.close()
+        self.closed = True
+
+    async def wait_closed(self) -> None:
+        """Wait until every closed socket has finished lingering."""
+        closing, self._closing = self._closing, []
+        if closing:
+            await asyncio.gather(*closing, return_exceptions=True)
