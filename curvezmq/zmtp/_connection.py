@@ -533,6 +533,11 @@ class Connection:
                 f"announcing one of {size}",
                 self._limit_reason,
             )
+        if not self._limit:
+            return LimitError(
+                f"expected {self._expect}, got a frame header declaring {size} bytes",
+                self._limit_reason,
+            )
         return LimitError(
             f"expected {self._expect} of at most {self._limit} bytes, got a frame "
             f"header declaring {size}",

@@ -314,7 +314,7 @@ class CurveServerMechanism(_CurveMechanism):
             size = INITIATE_BASE_SIZE + self._max_metadata
             return size, "INITIATE", Reason.ZMTP_MALFORMED_COMMAND_INITIATE
         # the client may send nothing until our READY, which waits for accept()
-        return 0, "nothing before READY", Reason.ZMTP_UNEXPECTED_COMMAND
+        return 0, "no frame before our READY", Reason.ZMTP_UNEXPECTED_COMMAND
 
     def _receive(self, body, now: float):
         self._received += 1
