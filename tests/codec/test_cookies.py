@@ -65,7 +65,9 @@ def test_cookie_after_one_rotation_driven_by_other_traffic_is_accepted():
     assert isinstance(event, AuthenticationRequested)
 
 
-@pytest.mark.parametrize("traffic", [[], [LIFETIME + 1], [LIFETIME + 1, 2 * LIFETIME + 2]])
+@pytest.mark.parametrize(
+    "traffic", [[], [LIFETIME + 1], [LIFETIME + 1, 2 * LIFETIME + 2]]
+)
 def test_cookie_after_two_rotations_is_refused(traffic):
     keys = _keys()
     pipe, initiate = _hello_then_initiate(keys, 0.0)
@@ -160,7 +162,10 @@ def test_replay_cache_stays_bounded_without_a_replay_window_or_lockout():
         server.receive(_hello(keys), 70.0)
         with pytest.raises(RemoteProtocolError) as info:
             server.receive(initiate, 70.0)
-        assert info.value.reason in (Reason.ZMTP_KEY_EXCHANGE, Reason.ZMTP_CRYPTOGRAPHIC)
+        assert info.value.reason in (
+            Reason.ZMTP_KEY_EXCHANGE,
+            Reason.ZMTP_CRYPTOGRAPHIC,
+        )
 
 
 def test_replay_cache_of_one_still_accepts_every_honest_client():
