@@ -110,6 +110,7 @@ class CurveClient(_CurveCodec):
             key's.
         LocalProtocolError: our metadata is malformed (reason
             ``ZMTP_INVALID_METADATA``).
+        ValueError: ``max_metadata`` is negative.
     """
 
     _ROLE = "client"

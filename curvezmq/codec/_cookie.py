@@ -56,7 +56,8 @@ class CurveServerKeys:
     """The keys one listening CurveZMQ server shares among all its connections.
 
     Give the same instance to every :class:`CurveServer` of a listener: the replay
-    cache protects only the connections that share it.
+    cache protects only the connections that share it. Like the codecs, it is meant
+    for one thread (one event loop) and takes no locks.
 
     The secret key is copied into a bytearray that :meth:`close` wipes. The
     ``secret_key`` object you pass, and any ``bytes`` made from it, are immutable and

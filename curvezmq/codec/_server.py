@@ -96,9 +96,14 @@ class CurveServer(_CurveCodec):
         backend: the crypto backend; the keys' backend when omitted.
         logger: where to log, at DEBUG only; ``curvezmq.codec`` by default.
 
+    :meth:`receive` raises :class:`~curvezmq.errors.RemoteProtocolError` for anything
+    the client breaks, and :class:`~curvezmq.errors.LocalProtocolError` (state
+    unchanged) if the shared :class:`CurveServerKeys` were closed.
+
     Raises:
         LocalProtocolError: our metadata is malformed (reason
             ``ZMTP_INVALID_METADATA``).
+        ValueError: ``max_metadata`` is negative.
     """
 
     _ROLE = "server"

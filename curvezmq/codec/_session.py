@@ -19,7 +19,9 @@ Invariants:
   forged MESSAGE can never make a later genuine one look replayed.
 - Our own counter starts at 1 and only grows; it is never reused.
 - Secrets we create (short-term secret keys, the session key) live in bytearrays and
-  are wiped as soon as they are no longer needed, and at ``close()``.
+  are wiped as soon as they are no longer needed, and at ``close()``. A short-term
+  secret key arrives from ``rng`` as immutable ``bytes``: we copy it into our
+  bytearray at once, but cannot wipe the rng's own object.
 """
 
 from __future__ import annotations

@@ -425,3 +425,20 @@ def test_logger_can_be_injected():
     )
     client.start(0.0)
     assert records and "HELLO" in records[0].getMessage()
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_bodies_may_be_any_bytes_like_object(kind):
+    pipe = make_pipe(client_metadata=DEALER_METADATA)
+    pipe.client.start(0.0)
+    pipe.server.receive(kind(pipe.client.data_to_send()[0]), 0.0)
+    pipe.client.receive(kind(pipe.server.data_to_send()[0]), 0.0)
+    [event] = pipe.server.receive(kind(pipe.client.data_to_send()[0]), 0.0)
+    assert event.metadata == {"Socket-Type": b"DEALER", "Identity": b""}
+    pipe.server.accept()
+    pipe.client.receive(kind(pipe.server.data_to_send()[0]), 0.0)
+    [body] = pipe.client.send_message([b"x"])
+    [event] = pipe.server.receive(kind(body), 0.0)
+    assert event.data == b"x"
+    with pytest.raises(RemoteProtocolError):
+        pipe.server.receive(kind(b"\x05HELLO" + bytes(194)), 0.0)
