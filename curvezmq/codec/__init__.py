@@ -1,4 +1,4 @@
-"""Sans-IO CurveZMQ (RFC 26, byte-exact with libzmq 4.3): bytes in, bytes and events out.
+"""Sans-IO CurveZMQ, as libzmq 4.3 speaks RFC 26: bytes in, bytes and events out.
 
 The codec sees command bodies, never frames or sockets. A transport (the ZMTP layer,
 a test, a fuzzer) feeds each body from the peer to ``receive(body, now)``, sends what

@@ -215,7 +215,8 @@ class CurveClient(_CurveCodec):
         # 1. size: exactly 168 bytes
         if len(body) != WELCOME_SIZE:
             raise RemoteProtocolError(
-                f"client: expected a {WELCOME_SIZE}-byte WELCOME, got {len(body)} bytes",
+                f"client: expected a {WELCOME_SIZE}-byte WELCOME, got {len(body)} "
+                "bytes",
                 Reason.ZMTP_MALFORMED_COMMAND_WELCOME,
             )
 

@@ -87,7 +87,7 @@ CURVE_MAX_METADATA = 8192
 # short nonces are unsigned 64-bit counters
 NONCE_MAX = 2**64 - 1
 
-# -- nonce prefixes ---------------------------------------------------------------------
+# -- nonce prefixes ----------------------------------------------------------------
 
 HELLO_NONCE = b"CurveZMQHELLO---"
 WELCOME_NONCE = b"WELCOME-"
@@ -99,7 +99,7 @@ READY_NONCE = b"CurveZMQREADY---"
 MESSAGE_NONCE_CLIENT = b"CurveZMQMESSAGEC"
 MESSAGE_NONCE_SERVER = b"CurveZMQMESSAGES"
 
-# -- the flags byte inside a MESSAGE box --------------------------------------------------
+# -- the flags byte inside a MESSAGE box -------------------------------------------
 
 FLAG_MORE = 0x01
 # libzmq 4.3 marks a ZMTP command carried inside the box (PING, SUBSCRIBE...) with

@@ -442,3 +442,14 @@ def test_bodies_may_be_any_bytes_like_object(kind):
     assert event.data == b"x"
     with pytest.raises(RemoteProtocolError):
         pipe.server.receive(kind(b"\x05HELLO" + bytes(194)), 0.0)
+
+
+def test_a_low_order_server_key_is_refused_at_start():
+    from ..conftest import load_vectors
+
+    low = bytes.fromhex(load_vectors("x25519")["low_order_point"])
+    pair = keypair(b"low")
+    client = CurveClient(public_key=pair.public, secret_key=pair.secret, server_key=low)
+    with pytest.raises(InvalidKeyError):
+        client.start(0.0)
+    assert client.state is CurveState.ERROR and client.data_to_send() == []

@@ -167,7 +167,7 @@ def test_a_low_order_long_term_client_key_is_refused():
     assert info.value.reason is Reason.ZMTP_CRYPTOGRAPHIC
 
 
-# -- our client against a PyNaCl server --------------------------------------------------
+# -- our client against a PyNaCl server --------------------------------------------
 
 
 def _our_client(server_public, backend=None, **kwargs):

@@ -195,32 +195,35 @@ def test_every_command_repeated_is_refused(name):
     raise AssertionError(f"no {name} in the transcript")
 
 
-@pytest.mark.parametrize(
-    ("role", "state", "body", "reason"),
-    [
-        ("server", CurveState.WAIT_HELLO, b"", Reason.ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
-        ("server", CurveState.WAIT_HELLO, b"\x09HELLO", Reason.ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
-        ("server", CurveState.WAIT_HELLO, b"\x04PING\x00\x00", Reason.ZMTP_UNEXPECTED_COMMAND),
-        ("server", CurveState.WAIT_HELLO, b"\x05HELLO" + bytes(193), Reason.ZMTP_MALFORMED_COMMAND_HELLO),
-        ("server", CurveState.WAIT_HELLO, b"\x05HELLO\x01\x01" + bytes(192), Reason.ZMTP_MALFORMED_COMMAND_HELLO),
-        ("server", CurveState.WAIT_HELLO, b"\x05HELLO\x01\x00" + bytes(192), Reason.ZMTP_CRYPTOGRAPHIC),
-        ("server", CurveState.WAIT_INITIATE, b"\x08INITIATE" + bytes(247), Reason.ZMTP_MALFORMED_COMMAND_INITIATE),
-        ("server", CurveState.WAIT_INITIATE, b"\x08INITIATE" + bytes(248), Reason.ZMTP_CRYPTOGRAPHIC),
-        ("server", CurveState.ESTABLISHED, b"\x07MESSAGE" + bytes(24), Reason.ZMTP_MALFORMED_COMMAND_MESSAGE),
-        ("server", CurveState.ESTABLISHED, b"\x07MESSAGE" + bytes(25), Reason.ZMTP_INVALID_SEQUENCE),
-        ("client", CurveState.WAIT_WELCOME, b"\x07WELCOME" + bytes(159), Reason.ZMTP_MALFORMED_COMMAND_WELCOME),
-        ("client", CurveState.WAIT_WELCOME, b"\x07WELCOME" + bytes(160), Reason.ZMTP_CRYPTOGRAPHIC),
-        ("client", CurveState.WAIT_WELCOME, b"\x05ERROR", Reason.ZMTP_MALFORMED_COMMAND_ERROR),
-        ("client", CurveState.WAIT_WELCOME, b"\x05ERROR\x04400", Reason.ZMTP_MALFORMED_COMMAND_ERROR),
-        ("client", CurveState.WAIT_READY, b"\x05READY" + bytes(23), Reason.ZMTP_MALFORMED_COMMAND_READY),
-        ("client", CurveState.WAIT_READY, b"\x05READY" + bytes(24), Reason.ZMTP_CRYPTOGRAPHIC),
-        ("client", CurveState.ESTABLISHED, ERROR_400, Reason.ZMTP_UNEXPECTED_COMMAND),
-        ("client", CurveState.ESTABLISHED, b"\x07MESSAGE" + n8(2) + bytes(17), Reason.ZMTP_CRYPTOGRAPHIC),
-        ("client", CurveState.IDLE, TO_CLIENT[0], Reason.ZMTP_UNEXPECTED_COMMAND),
-    ],
-)  # fmt: skip
+_S, _C = "server", "client"
+HELLO_1_1, INITIATE, WELCOME = b"\x05HELLO\x01\x01", b"\x08INITIATE", b"\x07WELCOME"
+_R = Reason
+VIOLATIONS = [
+    (_S, "WAIT_HELLO", b"", _R.ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
+    (_S, "WAIT_HELLO", b"\x09HELLO", _R.ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
+    (_S, "WAIT_HELLO", b"\x04PING\x00\x00", _R.ZMTP_UNEXPECTED_COMMAND),
+    (_S, "WAIT_HELLO", b"\x05HELLO" + bytes(193), _R.ZMTP_MALFORMED_COMMAND_HELLO),
+    (_S, "WAIT_HELLO", HELLO_1_1 + bytes(192), _R.ZMTP_MALFORMED_COMMAND_HELLO),
+    (_S, "WAIT_HELLO", b"\x05HELLO\x01\x00" + bytes(192), _R.ZMTP_CRYPTOGRAPHIC),
+    (_S, "WAIT_INITIATE", INITIATE + bytes(247), _R.ZMTP_MALFORMED_COMMAND_INITIATE),
+    (_S, "WAIT_INITIATE", INITIATE + bytes(248), _R.ZMTP_CRYPTOGRAPHIC),
+    (_S, "ESTABLISHED", b"\x07MESSAGE" + bytes(24), _R.ZMTP_MALFORMED_COMMAND_MESSAGE),
+    (_S, "ESTABLISHED", b"\x07MESSAGE" + bytes(25), _R.ZMTP_INVALID_SEQUENCE),
+    (_C, "WAIT_WELCOME", WELCOME + bytes(159), _R.ZMTP_MALFORMED_COMMAND_WELCOME),
+    (_C, "WAIT_WELCOME", WELCOME + bytes(160), _R.ZMTP_CRYPTOGRAPHIC),
+    (_C, "WAIT_WELCOME", b"\x05ERROR", _R.ZMTP_MALFORMED_COMMAND_ERROR),
+    (_C, "WAIT_WELCOME", b"\x05ERROR\x04400", _R.ZMTP_MALFORMED_COMMAND_ERROR),
+    (_C, "WAIT_READY", b"\x05READY" + bytes(23), _R.ZMTP_MALFORMED_COMMAND_READY),
+    (_C, "WAIT_READY", b"\x05READY" + bytes(24), _R.ZMTP_CRYPTOGRAPHIC),
+    (_C, "ESTABLISHED", ERROR_400, _R.ZMTP_UNEXPECTED_COMMAND),
+    (_C, "ESTABLISHED", b"\x07MESSAGE" + n8(2) + bytes(17), _R.ZMTP_CRYPTOGRAPHIC),
+    (_C, "IDLE", TO_CLIENT[0], _R.ZMTP_UNEXPECTED_COMMAND),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "state", "body", "reason"), VIOLATIONS)
 def test_each_violation_has_its_libzmq_reason(role, state, body, reason):
-    machine, _ = machine_in(role, state)
+    machine, _ = machine_in(role, CurveState[state])
     with pytest.raises(RemoteProtocolError) as info:
         machine.receive(body, 0.0)
     assert info.value.reason is reason
@@ -237,7 +240,7 @@ def test_error_reasons_are_read_tolerantly_like_libzmq(body):
     assert machine.state is CurveState.ERROR
 
 
-# -- one flipped byte in any box ---------------------------------------------------------
+# -- one flipped byte in any box ---------------------------------------------------
 
 # target -> (receiving machine and state, index of the body among that side's bodies)
 TARGETS = {
@@ -391,7 +394,7 @@ def test_replayed_message_is_dropped_as_out_of_sequence():
     assert pipe.server.state is CurveState.ESTABLISHED
 
 
-# -- keys --------------------------------------------------------------------------------
+# -- keys --------------------------------------------------------------------------
 
 
 def test_wrong_server_key_fails_hello_at_the_server():
@@ -420,7 +423,7 @@ def test_low_order_client_short_key_in_hello_is_refused():
     assert rng.calls == []
 
 
-# -- refusals and metadata limits -------------------------------------------------------
+# -- refusals and metadata limits --------------------------------------------------
 
 
 def test_refuse_400_is_an_exact_error_that_the_client_reports():
