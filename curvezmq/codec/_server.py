@@ -172,13 +172,16 @@ class CurveServer(_CurveCodec):
         Raises:
             LocalProtocolError: no AuthenticationRequested is waiting for an answer,
                 or ``metadata`` is malformed. The state does not change.
+            TypeError: ``user_id`` is neither bytes-like nor str.
         """
         self._check_deciding("accept")
+        if isinstance(user_id, str):
+            user_id = user_id.encode("utf-8")
+        if not isinstance(user_id, (bytes, bytearray, memoryview)):
+            raise TypeError(f"expected user_id as bytes or str, got {type(user_id)}")
         ready_metadata = (
             self._metadata if metadata is None else self._own_metadata(metadata)
         )
-        if isinstance(user_id, str):
-            user_id = user_id.encode("utf-8")
         self._user_id = bytes(user_id)
 
         # READY = name, N8, Box[metadata](S'->C')
