@@ -42,7 +42,6 @@ __all__ = [
     "FLAG_MORE",
     "FLAG_COMMAND",
     "command_name",
-    "short_nonce",
 ]
 
 # -- command names, as they appear after the length byte ----------------------------
@@ -118,8 +117,3 @@ def command_name(body) -> Optional[bytes]:
     if size == 0 or size > len(body) - 1:
         return None
     return bytes(body[1 : 1 + size])
-
-
-def short_nonce(counter: int) -> bytes:
-    """Return the 8-byte big-endian form of a short nonce counter."""
-    return counter.to_bytes(8, "big")
