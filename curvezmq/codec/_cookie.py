@@ -180,14 +180,12 @@ class CurveServerKeys:
         box = cookie[_COOKIE_NONCE_TAIL:]
         for generation in reversed(self._generations):
             try:
-                # TODO: Backend.box_open_afternm returns immutable bytes, so the s'
-                # recovered here also sits in an unwipeable copy until it is freed; a
-                # variant that opens into a caller's bytearray would close that gap.
                 plaintext = self.backend.box_open_afternm(box, nonce, generation.key)
             except CryptoError:
                 continue
-            view = memoryview(plaintext)
-            return (generation, nonce_tail), bytes(view[:32]), bytearray(view[32:64])
+            cn_client, cn_secret = bytes(plaintext[:32]), plaintext[32:64]
+            self.backend.wipe(plaintext)
+            return (generation, nonce_tail), cn_client, cn_secret
         return None
 
     def _was_accepted(self, ticket) -> bool:

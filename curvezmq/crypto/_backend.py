@@ -196,8 +196,8 @@ class Backend:
         self._raise_for(rc, "box")
         return bytes(out)
 
-    def box_open(self, box, nonce, public, secret) -> bytes:
-        """Open a wire-form crypto_box.
+    def box_open(self, box, nonce, public, secret) -> bytearray:
+        """Open a wire-form crypto_box into a new bytearray the caller may wipe.
 
         Raises:
             CryptoError: the box is shorter than its tag, fails its MAC, or
@@ -218,7 +218,7 @@ class Backend:
             self._ffi.from_buffer(secret),
         )
         self._raise_for(rc, "box")
-        return bytes(out)
+        return out
 
     def box_afternm(self, message, nonce, key) -> bytes:
         """Return crypto_box_afternm (= crypto_secretbox) in wire form."""
@@ -235,8 +235,9 @@ class Backend:
         self._raise_for(rc, "box")
         return bytes(out)
 
-    def box_open_afternm(self, box, nonce, key) -> bytes:
-        """Open a wire-form crypto_box_afternm (= crypto_secretbox_open).
+    def box_open_afternm(self, box, nonce, key) -> bytearray:
+        """Open a wire-form crypto_box_afternm (= crypto_secretbox_open) into a new
+        bytearray the caller may wipe.
 
         Raises:
             CryptoError: the box is shorter than its tag or fails its MAC.
@@ -254,7 +255,7 @@ class Backend:
             self._ffi.from_buffer(key),
         )
         self._raise_for(rc, "box")
-        return bytes(out)
+        return out
 
     # -- the per-message fast path ---------------------------------------------
 
