@@ -18,7 +18,7 @@ import logging
 import sys
 import threading
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import curvezmq
 
@@ -211,7 +211,7 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.peer == "pyzmq":
         try:
-            import zmq  # noqa: F401
+            import zmq  # noqa: F401 - only whether it imports
         except ImportError:
             print(
                 "curvezmq demo: --peer pyzmq needs pyzmq, which is not installed "
@@ -286,7 +286,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``curvezmq`` command.
 
     Args:

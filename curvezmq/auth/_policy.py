@@ -10,8 +10,8 @@ handler.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .. import z85
 from ..keys import KeyLike, key_bytes

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import CurveZMQError
 
-__all__ = ["Endpoint", "EndpointError", "parse_endpoint", "format_endpoint"]
+__all__ = ["Endpoint", "EndpointError", "format_endpoint", "parse_endpoint"]
 
 # Transports libzmq knows; naming one of them is "not supported yet", anything else
 # is malformed.

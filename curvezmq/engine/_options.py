@@ -8,9 +8,8 @@ a security option afterwards does not affect endpoints that already exist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
-__all__ = ["Options", "DEFAULT_RECONNECT_CAP"]
+__all__ = ["DEFAULT_RECONNECT_CAP", "Options"]
 
 # When RECONNECT_IVL_MAX is 0 (libzmq's default, which means "no maximum": libzmq
 # then retries every IVL plus jitter forever), we still back off exponentially up to
@@ -47,9 +46,9 @@ class Options:
     """
 
     curve_server: bool = False
-    curve_publickey: Optional[bytes] = None
-    curve_secretkey: Optional[bytes] = field(default=None, repr=False)
-    curve_serverkey: Optional[bytes] = None
+    curve_publickey: bytes | None = None
+    curve_secretkey: bytes | None = field(default=None, repr=False)
+    curve_serverkey: bytes | None = None
     routing_id: bytes = b""
     linger: int = -1
     rcvtimeo: int = -1

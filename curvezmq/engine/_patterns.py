@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import random
 import struct
-from typing import Optional
 
 from ..errors import BusyError, LocalProtocolError, Reason, RemoteProtocolError
 from ._pipe import Pipe
 from ._protocol import logger
 from ._socket import Socket
 
-__all__ = ["Dealer", "Req", "Rep", "Router", "SOCKET_CLASSES", "create_socket"]
+__all__ = ["SOCKET_CLASSES", "Dealer", "Rep", "Req", "Router", "create_socket"]
 
 
 class _LoadBalanced(Socket):
@@ -42,7 +41,7 @@ class _LoadBalanced(Socket):
         self._out: list[Pipe] = []
         self._next = 0
 
-    def _xattach(self, pipe: Pipe, event) -> Optional[str]:
+    def _xattach(self, pipe: Pipe, event) -> str | None:
         self._out.append(pipe)
         return None
 
@@ -86,7 +85,7 @@ class Req(_LoadBalanced):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._reply_pipe: Optional[Pipe] = None  # None: ready to send
+        self._reply_pipe: Pipe | None = None  # None: ready to send
 
     def _xcheck_send(self) -> None:
         if self._reply_pipe is not None:
@@ -119,7 +118,7 @@ class Req(_LoadBalanced):
 
     def _xrecv(self) -> list:
         self._xcheck_recv()
-        pipe, frames = self._pop()
+        _, frames = self._pop()
         self._reply_pipe = None
         return frames
 
@@ -138,9 +137,9 @@ class Rep(Socket):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._reply_to: Optional[tuple[Pipe, list]] = None
+        self._reply_to: tuple[Pipe, list] | None = None
 
-    def _xattach(self, pipe: Pipe, event) -> Optional[str]:
+    def _xattach(self, pipe: Pipe, event) -> str | None:
         return None
 
     def _xdetach(self, pipe: Pipe) -> None:
@@ -195,7 +194,7 @@ class Router(Socket):
         # libzmq starts its counter at rand(); any start will do
         self._next_id = random.getrandbits(32)
 
-    def _xattach(self, pipe: Pipe, event) -> Optional[str]:
+    def _xattach(self, pipe: Pipe, event) -> str | None:
         identity = bytes(event.identity) if event is not None else b""
         if identity:
             if identity in self._by_id:

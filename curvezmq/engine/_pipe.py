@@ -16,7 +16,7 @@ sends faster than the application reads is held back by TCP instead of by memory
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._protocol import ZmtpProtocol
@@ -44,23 +44,23 @@ class Pipe:
     """
 
     __slots__ = (
-        "socket",
+        "attached",
+        "inbound",
         "label",
         "persistent",
+        "properties",
         "protocol",
         "queue",
-        "routing_id",
-        "properties",
-        "inbound",
         "reading_paused",
-        "attached",
+        "routing_id",
+        "socket",
     )
 
-    def __init__(self, socket: "Socket", label: str, persistent: bool) -> None:
+    def __init__(self, socket: Socket, label: str, persistent: bool) -> None:
         self.socket = socket
         self.label = label
         self.persistent = persistent
-        self.protocol: Optional["ZmtpProtocol"] = None
+        self.protocol: ZmtpProtocol | None = None
         self.queue: deque = deque()
         self.routing_id = b""
         self.properties: dict = {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..auth import Decision
 from ..errors import CurveZMQError, RemoteProtocolError
@@ -58,14 +58,14 @@ class ZmtpProtocol(asyncio.Protocol):
         outgoing: True for a connection we initiated.
     """
 
-    def __init__(self, socket: "Socket", owner, outgoing: bool) -> None:
+    def __init__(self, socket: Socket, owner, outgoing: bool) -> None:
         self.socket = socket
         self.owner = owner
         self.outgoing = outgoing
         self.loop = socket.loop
-        self.transport: Optional[asyncio.Transport] = None
+        self.transport: asyncio.Transport | None = None
         self.conn = None
-        self.pipe: Optional["Pipe"] = None
+        self.pipe: Pipe | None = None
         self.peer = "?"
         self.peer_ip = ""
         self.ready = False
@@ -76,12 +76,12 @@ class ZmtpProtocol(asyncio.Protocol):
         self.write_paused = False
         self.bytes_received = 0
         self.started = self.loop.time()
-        self.handshake_time: Optional[float] = None  # seconds, once done
+        self.handshake_time: float | None = None  # seconds, once done
         self._unflushed = 0
-        self._flush_handle: Optional[asyncio.Handle] = None
-        self._timer: Optional[asyncio.TimerHandle] = None
-        self._timer_at: Optional[float] = None
-        self._handshake_timer: Optional[asyncio.TimerHandle] = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._handshake_timer: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
         state = "ready" if self.ready else "closed" if self.closed else "handshaking"
@@ -142,10 +142,10 @@ class ZmtpProtocol(asyncio.Protocol):
         self._flush()
         self._arm_timer()
 
-    def eof_received(self) -> Optional[bool]:
+    def eof_received(self) -> bool | None:
         return False  # close our side too
 
-    def connection_lost(self, exc: Optional[Exception]) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         if self.closed:
             return
         self.closed = True

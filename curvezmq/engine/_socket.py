@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Callable, ClassVar, Optional
+from typing import Callable, ClassVar
 
 from ..auth import AllowAny, AuthPolicy
 from ..codec import CurveServerKeys
@@ -73,10 +73,10 @@ class Socket:
 
     def __init__(
         self,
-        options: Optional[Options] = None,
+        options: Options | None = None,
         *,
-        loop: Optional[asyncio.AbstractEventLoop] = None,
-        policy: Optional[Callable[[], AuthPolicy]] = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        policy: Callable[[], AuthPolicy] | None = None,
     ) -> None:
         self.loop = loop if loop is not None else asyncio.get_running_loop()
         self.options = options if options is not None else Options()
@@ -91,7 +91,7 @@ class Socket:
         self._connecters: list[Connecter] = []
         self._accepted: set[Pipe] = set()
         self._server_keys: dict[bytes, CurveServerKeys] = {}
-        self._close_task: Optional[asyncio.Task] = None
+        self._close_task: asyncio.Task | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else self.last_endpoint or "unbound"
@@ -224,7 +224,7 @@ class Socket:
         )
 
     def _attach_connection(
-        self, protocol: ZmtpProtocol, event, pipe: Optional[Pipe]
+        self, protocol: ZmtpProtocol, event, pipe: Pipe | None
     ) -> None:
         # a handshake completed: give the connection a pipe and route over it
         if self.closed:
@@ -294,10 +294,11 @@ class Socket:
         self._inbox.append((pipe, frames))
         pipe.inbound += 1
         hwm = self.options.rcvhwm
-        if 0 < hwm <= pipe.inbound and not pipe.reading_paused:
-            if pipe.protocol is not None:
-                pipe.reading_paused = True
-                pipe.protocol.pause_reading()
+        protocol = pipe.protocol
+        if 0 < hwm <= pipe.inbound and not pipe.reading_paused and protocol:
+            # the application is behind: let TCP hold this peer back
+            pipe.reading_paused = True
+            protocol.pause_reading()
         if self._readers:
             _wake(self._readers)
 
@@ -320,7 +321,7 @@ class Socket:
 
     # -- pattern hooks ------------------------------------------------------------------
 
-    def _xattach(self, pipe: Pipe, event) -> Optional[str]:
+    def _xattach(self, pipe: Pipe, event) -> str | None:
         """A pipe joins; return a reason to refuse it (ROUTER), else None."""
         raise NotImplementedError
 
@@ -396,7 +397,7 @@ class Socket:
         self._check_open()
         return self._xrecv()
 
-    async def send(self, frames: list, timeout: Optional[float] = None) -> None:
+    async def send(self, frames: list, timeout: float | None = None) -> None:
         """Send one whole message, waiting for room up to a timeout.
 
         Args:
@@ -420,7 +421,7 @@ class Socket:
                     raise
             await self._wait(self._writers, deadline, "send")
 
-    async def recv(self, timeout: Optional[float] = None) -> list:
+    async def recv(self, timeout: float | None = None) -> list:
         """Receive one whole message, waiting up to a timeout.
 
         Args:
@@ -445,7 +446,7 @@ class Socket:
                     raise
             await self._wait(self._readers, deadline, "receive")
 
-    async def wait_readable(self, timeout: Optional[float]) -> bool:
+    async def wait_readable(self, timeout: float | None) -> bool:
         """Wait until a receive would not block (for ``poll``).
 
         Args:
@@ -470,7 +471,7 @@ class Socket:
         """Whether a message waits in the inbox (REQ/REP rules not applied)."""
         return bool(self._inbox)
 
-    def _deadline(self, timeout: Optional[float], option_ms: int) -> Optional[float]:
+    def _deadline(self, timeout: float | None, option_ms: int) -> float | None:
         if timeout is None:
             timeout = None if option_ms < 0 else option_ms / 1000
         if timeout is None:
@@ -479,7 +480,7 @@ class Socket:
             return 0
         return self.loop.time() + timeout
 
-    async def _wait(self, waiters: list, deadline: Optional[float], what: str) -> None:
+    async def _wait(self, waiters: list, deadline: float | None, what: str) -> None:
         future = self.loop.create_future()
         waiters.append(future)
         timer = None
@@ -505,7 +506,7 @@ class Socket:
 
     # -- closing --------------------------------------------------------------------------
 
-    def close(self, linger: Optional[int] = None) -> asyncio.Task:
+    def close(self, linger: int | None = None) -> asyncio.Task:
         """Close the socket; queued messages get up to LINGER ms to leave.
 
         Args:

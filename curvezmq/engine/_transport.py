@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 import random
 import socket as _socket
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ._endpoint import Endpoint, format_endpoint
 from ._options import DEFAULT_RECONNECT_CAP
@@ -30,7 +30,7 @@ from ._protocol import ZmtpProtocol, logger
 if TYPE_CHECKING:  # pragma: no cover
     from ._socket import Socket
 
-__all__ = ["Listener", "Connecter", "MAX_PENDING_HANDSHAKES"]
+__all__ = ["MAX_PENDING_HANDSHAKES", "Connecter", "Listener"]
 
 # Handshakes in progress per bound endpoint. Each costs a few KiB, so this bounds
 # what silent or slow peers can pin, while a whole fleet of honest clients
@@ -55,16 +55,16 @@ class Listener:
         endpoint: the bound address as LAST_ENDPOINT shows it.
     """
 
-    def __init__(self, socket: "Socket", endpoint: Endpoint) -> None:
+    def __init__(self, socket: Socket, endpoint: Endpoint) -> None:
         self.socket = socket
         # like libzmq, an endpoint keeps the options it was created with
         self.options = dataclasses.replace(socket.options)
         self.requested = endpoint
         self.endpoint = ""
         self.pending: dict[ZmtpProtocol, None] = {}
-        self._sock: Optional[_socket.socket] = None
-        self._server: Optional[asyncio.AbstractServer] = None
-        self._task: Optional[asyncio.Task] = None
+        self._sock: _socket.socket | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._task: asyncio.Task | None = None
 
     def open(self) -> str:
         """Bind and listen now; accepting starts on the next loop turn.
@@ -156,19 +156,19 @@ class Connecter:
         stopped: True once closed, or refused by the server.
     """
 
-    def __init__(self, socket: "Socket", endpoint: Endpoint) -> None:
+    def __init__(self, socket: Socket, endpoint: Endpoint) -> None:
         self.socket = socket
         self.options = dataclasses.replace(socket.options)
         self.endpoint = endpoint
         self.pipe = Pipe(socket, endpoint.text, persistent=True)
-        self.protocol: Optional[ZmtpProtocol] = None
+        self.protocol: ZmtpProtocol | None = None
         self.attempts = 0
         self.failures = 0
         self.handshakes = 0
-        self.last_handshake_time: Optional[float] = None
+        self.last_handshake_time: float | None = None
         self.stopped = False
-        self._retry: Optional[asyncio.TimerHandle] = None
-        self._task: Optional[asyncio.Task] = None
+        self._retry: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
         """Start the first attempt on the next loop turn."""
@@ -220,7 +220,7 @@ class Connecter:
         if not self.stopped:
             self._task = self.socket.loop.create_task(self._connect())
 
-    def next_delay(self) -> Optional[float]:
+    def next_delay(self) -> float | None:
         """The wait before the next attempt, in seconds; None when disabled.
 
         Returns:

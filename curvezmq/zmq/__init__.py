@@ -16,7 +16,7 @@ from .. import __version__ as curvezmq_version
 from ..keys import curve_keypair as _curve_keypair
 from ..keys import curve_public as _curve_public
 from . import _constants
-from ._constants import *  # noqa: F403 - pyzmq exports every constant at the top
+from ._constants import *
 from ._context import Context
 from ._error import (
     Again,

@@ -12,19 +12,19 @@ from enum import IntEnum, IntFlag
 
 __all__ = [
     "HAUSNUMERO",
-    "Errno",
+    "OPTION_TYPES",
     "ContextOption",
-    "SocketType",
-    "SocketOption",
-    "MessageOption",
+    "DeviceType",
+    "Errno",
+    "Event",
     "Flag",
+    "MessageOption",
+    "PollEvent",
+    "ReconnectStop",
     "RouterNotify",
     "SecurityMechanism",
-    "ReconnectStop",
-    "Event",
-    "PollEvent",
-    "DeviceType",
-    "OPTION_TYPES",
+    "SocketOption",
+    "SocketType",
 ]
 
 # libzmq numbers its own error codes from here; POSIX names the platform lacks get
@@ -32,33 +32,48 @@ __all__ = [
 HAUSNUMERO = 156384712
 
 # POSIX errno names libzmq uses, in libzmq's fallback order (HAUSNUMERO + n).
-_POSIX_NAMES = (
-    "ENOTSUP EPROTONOSUPPORT ENOBUFS ENETDOWN EADDRINUSE EADDRNOTAVAIL ECONNREFUSED "
-    "EINPROGRESS ENOTSOCK EMSGSIZE EAFNOSUPPORT ENETUNREACH ECONNABORTED ECONNRESET "
-    "ENOTCONN ETIMEDOUT EHOSTUNREACH ENETRESET"
-).split()
+_POSIX_NAMES = [
+    "ENOTSUP",
+    "EPROTONOSUPPORT",
+    "ENOBUFS",
+    "ENETDOWN",
+    "EADDRINUSE",
+    "EADDRNOTAVAIL",
+    "ECONNREFUSED",
+    "EINPROGRESS",
+    "ENOTSOCK",
+    "EMSGSIZE",
+    "EAFNOSUPPORT",
+    "ENETUNREACH",
+    "ECONNABORTED",
+    "ECONNRESET",
+    "ENOTCONN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETRESET",
+]
 
 # pyzmq hard-codes the MSVC values on Windows, where Python's errno module differs.
-_WINDOWS_VALUES = dict(
-    ENOTSUP=129,
-    EPROTONOSUPPORT=135,
-    ENOBUFS=119,
-    ENETDOWN=116,
-    EADDRINUSE=100,
-    EADDRNOTAVAIL=101,
-    ECONNREFUSED=107,
-    EINPROGRESS=112,
-    ENOTSOCK=128,
-    EMSGSIZE=115,
-    EAFNOSUPPORT=102,
-    ENETUNREACH=118,
-    ECONNABORTED=106,
-    ECONNRESET=108,
-    ENOTCONN=126,
-    ETIMEDOUT=138,
-    EHOSTUNREACH=110,
-    ENETRESET=117,
-)
+_WINDOWS_VALUES = {
+    "ENOTSUP": 129,
+    "EPROTONOSUPPORT": 135,
+    "ENOBUFS": 119,
+    "ENETDOWN": 116,
+    "EADDRINUSE": 100,
+    "EADDRNOTAVAIL": 101,
+    "ECONNREFUSED": 107,
+    "EINPROGRESS": 112,
+    "ENOTSOCK": 128,
+    "EMSGSIZE": 115,
+    "EAFNOSUPPORT": 102,
+    "ENETUNREACH": 118,
+    "ECONNABORTED": 106,
+    "ECONNRESET": 108,
+    "ENOTCONN": 126,
+    "ETIMEDOUT": 138,
+    "EHOSTUNREACH": 110,
+    "ENETRESET": 117,
+}
 
 
 def _errno_table() -> dict[str, int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from typing import Any, Optional
+from typing import Any
 
 from ..auth import AllowAny, AuthPolicy
 from ._constants import ContextOption, Errno, SocketOption
@@ -39,7 +39,7 @@ class ContextBase:
         closed: whether the Context was terminated.
     """
 
-    _instance: Optional["ContextBase"] = None
+    _instance: ContextBase | None = None
     _instance_lock = threading.Lock()
 
     def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
@@ -116,7 +116,7 @@ class ContextBase:
     def __exit__(self, *exc_info) -> None:
         self.destroy()
 
-    def destroy(self, linger: Optional[int] = None) -> None:
+    def destroy(self, linger: int | None = None) -> None:
         """Close every socket (with ``linger`` if given), then terminate."""
         for sock in list(self._sockets):
             sock.close(linger=linger)
@@ -137,9 +137,9 @@ class Context(ContextBase):
     def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
         super().__init__(io_threads, **kwargs)
         self._lock = threading.Lock()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread: Optional[threading.Thread] = None
-        self._thread_id: Optional[int] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
         self._closing: list[concurrent.futures.Future] = []
 
     def __repr__(self) -> str:
@@ -221,7 +221,7 @@ class Context(ContextBase):
             future.cancel()
             raise
 
-    def _socket_closed(self, sock: Socket, engine, linger: Optional[int]) -> None:
+    def _socket_closed(self, sock: Socket, engine, linger: int | None) -> None:
         self._sockets.discard(sock)
 
         async def close() -> None:

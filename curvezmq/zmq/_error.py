@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Optional
 
 from ..engine import EndpointError
 from ..errors import (
@@ -22,16 +21,16 @@ from ..errors import (
 from ._constants import Errno
 
 __all__ = [
-    "ZMQBaseError",
-    "ZMQError",
     "Again",
     "ContextTerminated",
     "InterruptedSystemCall",
     "NotDone",
+    "ZMQBaseError",
     "ZMQBindError",
+    "ZMQError",
     "ZMQVersionError",
-    "strerror",
     "map_error",
+    "strerror",
 ]
 
 # libzmq's texts for its own codes; the others come from the C library.
@@ -73,10 +72,10 @@ class ZMQError(ZMQBaseError):
         strerror: the text.
     """
 
-    errno: Optional[int] = None
+    errno: int | None = None
     strerror: str = ""
 
-    def __init__(self, errno: Optional[int] = None, msg: Optional[str] = None):
+    def __init__(self, errno: int | None = None, msg: str | None = None):
         if errno is None:
             errno = Errno.EINVAL
         self.errno = errno
@@ -93,21 +92,21 @@ class ZMQError(ZMQBaseError):
 class Again(ZMQError):
     """EAGAIN: the call would block, or RCVTIMEO/SNDTIMEO expired."""
 
-    def __init__(self, errno: Optional[int] = None, msg: Optional[str] = None):
+    def __init__(self, errno: int | None = None, msg: str | None = None):
         super().__init__(Errno.EAGAIN if errno is None else errno, msg)
 
 
 class ContextTerminated(ZMQError):
     """ETERM: the socket's context was terminated."""
 
-    def __init__(self, errno: Optional[int] = None, msg: Optional[str] = None):
+    def __init__(self, errno: int | None = None, msg: str | None = None):
         super().__init__(Errno.ETERM if errno is None else errno, msg)
 
 
 class InterruptedSystemCall(ZMQError, InterruptedError):
     """EINTR: a blocking call was interrupted."""
 
-    def __init__(self, errno: Optional[int] = None, msg: Optional[str] = None):
+    def __init__(self, errno: int | None = None, msg: str | None = None):
         super().__init__(_errno.EINTR if errno is None else errno, msg)
 
 
@@ -123,7 +122,7 @@ class ZMQVersionError(NotImplementedError):
     """A feature needs a newer libzmq (kept for pyzmq compatibility)."""
 
 
-def map_error(exc: BaseException) -> Optional[ZMQError]:
+def map_error(exc: BaseException) -> ZMQError | None:
     """Translate one of curvezmq's errors (or an OSError) into pyzmq's form.
 
     Args:

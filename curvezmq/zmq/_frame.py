@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
-
 from ._constants import Errno, MessageOption
 from ._error import ZMQError
 
@@ -25,15 +23,15 @@ class Frame:
 
     def __init__(
         self,
-        data: Union[bytes, bytearray, memoryview] = b"",
+        data: bytes | bytearray | memoryview = b"",
         more: bool = False,
-        properties: Optional[dict] = None,
+        properties: dict | None = None,
         **kwargs,
     ) -> None:
         if isinstance(data, str):
             raise TypeError("str objects cannot be sent as frames; encode them")
         self._data = data
-        self._bytes: Optional[bytes] = data if isinstance(data, bytes) else None
+        self._bytes: bytes | None = data if isinstance(data, bytes) else None
         self.more = more
         self._properties = properties or {}
 
@@ -61,7 +59,7 @@ class Frame:
     def __repr__(self) -> str:
         return f"<zmq.Frame({len(self)} bytes, more={self.more})>"
 
-    def get(self, option: Union[int, str]):
+    def get(self, option: int | str):
         """Read a frame option (MORE) or a message property (``"User-Id"``...).
 
         Raises:
@@ -76,7 +74,7 @@ class Frame:
             raise ZMQError(Errno.EINVAL)
         return value
 
-    def __getitem__(self, key: Union[int, str]):
+    def __getitem__(self, key: int | str):
         return self.get(key)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from typing import Any, Optional
+from typing import Any
 
 from .. import z85
 from ..engine import Options, create_socket
@@ -95,7 +95,7 @@ class SocketBase:
         self.context = context
         self._options = Options()
         self._extra: dict[int, Any] = {}
-        self._serverkey: Optional[bytes] = None
+        self._serverkey: bytes | None = None
         self._closed = False
         self._terminated = False
         self._sending: list = []
@@ -350,7 +350,7 @@ class Socket(SocketBase):
             policy=context._get_policy,
         )
 
-    def __enter__(self) -> "Socket":
+    def __enter__(self) -> Socket:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -433,11 +433,14 @@ class Socket(SocketBase):
         """
         self._check_open()
         part = self._part(data)
-        if not self._sending:
-            self._call(self._engine.check_send)
-        self._sending.append(part)
         if flags & Flag.SNDMORE:
+            # the first part of a multipart message: EFSM now, as libzmq does;
+            # a single-part send is checked by the engine's send itself
+            if not self._sending:
+                self._call(self._engine.check_send)
+            self._sending.append(part)
             return
+        self._sending.append(part)
         frames, self._sending = self._sending, []
         self._send_frames(frames, flags)
 
@@ -531,7 +534,7 @@ class Socket(SocketBase):
         """Receive one part and parse it as JSON."""
         return json.loads(self.recv(flags), **kwargs)
 
-    def poll(self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN) -> int:
+    def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
         """Wait until the socket is readable (POLLIN) or writable (POLLOUT).
 
         Args:
@@ -566,7 +569,7 @@ class Socket(SocketBase):
 
     # -- closing ----------------------------------------------------------------------
 
-    def close(self, linger: Optional[int] = None) -> None:
+    def close(self, linger: int | None = None) -> None:
         """Close the socket; queued messages get LINGER ms to leave, in the
         background (``Context.term`` waits for them).
 

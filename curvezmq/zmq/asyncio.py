@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 from ..engine import create_socket
 from ..errors import ClosedError, CurveZMQError
-from ._constants import *  # noqa: F403 - zmq.asyncio re-exports the constants
+from ._constants import *
 from ._constants import Errno, Flag, PollEvent
 from ._context import ContextBase
 from ._error import ContextTerminated, ZMQError, map_error
@@ -119,11 +119,14 @@ class Socket(SocketBase):
         """
         self._check_open()
         part = self._part(data)
-        if not self._sending:
-            self._call(self._engine.check_send)
-        self._sending.append(part)
         if flags & Flag.SNDMORE:
+            # the first part of a multipart message: EFSM now, as libzmq does;
+            # a single-part send is checked by the engine's send itself
+            if not self._sending:
+                self._call(self._engine.check_send)
+            self._sending.append(part)
             return
+        self._sending.append(part)
         frames, self._sending = self._sending, []
         await self._send_frames(frames, flags)
 
@@ -211,7 +214,7 @@ class Socket(SocketBase):
         return json.loads(await self.recv(flags), **kwargs)
 
     async def poll(
-        self, timeout: Optional[int] = None, flags: int = PollEvent.POLLIN
+        self, timeout: int | None = None, flags: int = PollEvent.POLLIN
     ) -> int:
         """Wait until readable (POLLIN) or writable (POLLOUT); 0 on timeout.
 
@@ -245,7 +248,7 @@ class Socket(SocketBase):
 
     # -- closing ----------------------------------------------------------------------
 
-    def close(self, linger: Optional[int] = None) -> None:
+    def close(self, linger: int | None = None) -> None:
         """Close the socket; queued messages get LINGER ms to leave while the
         loop keeps running."""
         if self._closed:
@@ -257,7 +260,7 @@ class Socket(SocketBase):
         if self._engine_socket is not None:
             self.context._closing.append(self._engine_socket.close(linger))
 
-    def __enter__(self) -> "Socket":
+    def __enter__(self) -> Socket:
         return self
 
     def __exit__(self, *exc_info) -> None:

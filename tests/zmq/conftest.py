@@ -10,7 +10,7 @@ import pytest
 
 zmq_pyzmq = pytest.importorskip("zmq")
 
-import curvezmq.zmq as ours  # noqa: E402
+import curvezmq.zmq as ours
 
 # Every blocking receive in these tests gives up after this many milliseconds.
 TIMEOUT_MS = 3000

@@ -185,7 +185,8 @@ def test_wrong_server_key_fails_loudly_and_backs_off(ctx, pctx, keys, caplog):
     with pytest.raises(pyzmq.Again):
         server.recv(pyzmq.NOBLOCK)
     failures = [
-        r for r in caplog.records
+        r
+        for r in caplog.records
         if r.levelno == logging.WARNING and "handshake with 127.0.0.1:" in r.message
     ]
     assert failures, "no WARNING names the failed handshake"
@@ -196,7 +197,9 @@ def test_wrong_server_key_fails_loudly_and_backs_off(ctx, pctx, keys, caplog):
     assert 2 <= attempts <= 7, attempts
 
 
-def test_refused_by_pyzmq_authenticator_stops_reconnecting(ctx, pctx, keys, caplog, tmp_path):
+def test_refused_by_pyzmq_authenticator_stops_reconnecting(
+    ctx, pctx, keys, caplog, tmp_path
+):
     caplog.set_level(logging.INFO, logger="curvezmq")
     auth = ThreadAuthenticator(pctx)
     auth.start()
@@ -278,4 +281,6 @@ def test_linger_delivers_queued_messages(ctx, pctx, keys):
         source.send(b"%d" % i)
     source.close()
     ctx.term()
-    assert [sink.recv_multipart()[1] for _ in range(10)] == [b"%d" % i for i in range(10)]
+    assert [sink.recv_multipart()[1] for _ in range(10)] == [
+        b"%d" % i for i in range(10)
+    ]
