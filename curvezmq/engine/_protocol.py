@@ -69,6 +69,7 @@ class ZmtpProtocol(asyncio.Protocol):
         self.peer = "?"
         self.peer_ip = ""
         self.ready = False
+        self.closing = False  # close() or abort() was called
         self.closed = False
         self.failed = False  # a failure was logged; say nothing more at close
         self.refused = False  # the server sent ERROR: do not reconnect
@@ -121,14 +122,14 @@ class ZmtpProtocol(asyncio.Protocol):
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
-        if self.closed or self.conn is None:
+        if self.closing or self.conn is None:
             return
         self.bytes_received += len(data)
         try:
             events = self.conn.receive_data(data, self.loop.time())
             for event in events:
-                if self.closed:
-                    break
+                if self.closing:
+                    break  # refused or failed halfway through this chunk
                 self._handle(event)
         except RemoteProtocolError as exc:
             self._fail(exc)
@@ -318,6 +319,7 @@ class ZmtpProtocol(asyncio.Protocol):
 
     def close(self) -> None:
         """Write what is pending (an ERROR, queued messages), then close."""
+        self.closing = True
         if self.transport is None or self.transport.is_closing():
             return
         self._flush()
@@ -326,6 +328,7 @@ class ZmtpProtocol(asyncio.Protocol):
 
     def abort(self) -> None:
         """Close at once, dropping anything not yet written."""
+        self.closing = True
         self._cancel_timers()
         if self.transport is not None:
             self.transport.abort()
@@ -362,6 +365,8 @@ class ZmtpProtocol(asyncio.Protocol):
         try:
             events = self.conn.handle_timer(self.loop.time()) or ()
             for event in events:
+                if self.closing:
+                    break
                 self._handle(event)
         except RemoteProtocolError as exc:
             self._fail(exc)

@@ -9,7 +9,11 @@ libzmq.
 
 Every incoming message lands in one inbox, in arrival order, tagged with its pipe:
 that is fair queueing by arrival, and the pipe tells REP where to reply and ROUTER
-which id to prepend. The patterns (:mod:`._patterns`) override the ``_x*`` hooks:
+which id to prepend.
+
+TODO: libzmq fair-queues round robin over per-pipe queues; with one arrival-order
+inbox a fast peer can fill up to RCVHWM messages ahead of a slow one, which delays
+(never starves) the slow peer. The patterns (:mod:`._patterns`) override the ``_x*`` hooks:
 ``_xattach``/``_xdetach`` (a pipe joins or leaves), ``_xdeliver`` (a message
 arrived), ``_xsend`` and ``_xrecv``.
 
@@ -226,8 +230,10 @@ class Socket:
     def _attach_connection(
         self, protocol: ZmtpProtocol, event, pipe: Pipe | None
     ) -> None:
-        # a handshake completed: give the connection a pipe and route over it
-        if self.closed:
+        # a handshake completed: give the connection a pipe and route over it;
+        # a closed socket still lets its connected endpoints deliver what is
+        # queued while it lingers
+        if self.closed and (pipe is None or not pipe.queue):
             protocol.local_close = True
             protocol.close()
             return

@@ -39,6 +39,10 @@ __all__ = ["MAX_PENDING_HANDSHAKES", "Connecter", "Listener"]
 # connections cannot lock honest clients out.
 MAX_PENDING_HANDSHAKES = 1000
 
+# TODO: DESIGN.md asks to close a connection that sends no valid HELLO soon after
+# its greeting; for now only HANDSHAKE_IVL (30 s by default) and the eviction
+# above bound a silent peer, so each one holds a slot for up to 30 s.
+
 # The shortest reconnect delay whatever RECONNECT_IVL says, in seconds.
 _MIN_DELAY = 0.01
 

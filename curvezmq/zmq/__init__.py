@@ -10,6 +10,10 @@ Differences from pyzmq worth knowing:
 - a CURVE server admits clients by ``Context.curve_policy`` (an in-process policy,
   :class:`curvezmq.auth.AllowAny` by default) instead of a ZAP handler;
 - ``Context.term`` closes sockets the application left open instead of blocking.
+
+TODO: ``zmq.Poller``, ``zmq.proxy``, ``Socket.get_monitor_socket``, ``zmq.auth``
+and ``zmq.utils`` are not here yet; applications using them cannot switch imports
+yet.
 """
 
 from .. import __version__ as curvezmq_version

@@ -392,6 +392,9 @@ class Socket(SocketBase):
         Returns:
             the port.
         """
+        # TODO: min_port, max_port and max_tries are ignored (pyzmq honours an
+        # explicit range); an application that must stay inside a firewall's port
+        # range gets whatever port the system picks.
         self.bind(f"{addr}:*")
         return int(self._last_endpoint().rsplit(":", 1)[1])
 

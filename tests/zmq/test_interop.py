@@ -284,3 +284,27 @@ def test_linger_delivers_queued_messages(ctx, pctx, keys):
     assert [sink.recv_multipart()[1] for _ in range(10)] == [
         b"%d" % i for i in range(10)
     ]
+
+
+def test_linger_keeps_connecting_after_close(ctx, pctx, keys):
+    import socket
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = ctx.socket(zmq.DEALER)
+    curve_client(source, keys)
+    source.linger = 5000
+    source.connect(f"tcp://127.0.0.1:{port}")
+    for i in range(5):
+        source.send(b"%d" % i)
+    source.close()  # returns at once; the messages wait for the server
+
+    sink = pctx.socket(pyzmq.ROUTER)
+    curve_server(sink, keys)
+    sink.bind(f"tcp://127.0.0.1:{port}")
+    terminated = threading.Event()
+    threading.Thread(target=lambda: (ctx.term(), terminated.set()), daemon=True).start()
+    assert [sink.recv_multipart()[1] for _ in range(5)] == [b"%d" % i for i in range(5)]
+    assert terminated.wait(5)
