@@ -182,3 +182,34 @@ def test_silent_connections_cannot_lock_out_honest_clients(keys, monkeypatch, ca
         await server.close(0)
 
     run(main())
+
+
+def test_client_with_the_wrong_server_key_is_named_in_a_warning(keys, caplog):
+    from curvezmq import curve_keypair
+
+    caplog.set_level(logging.INFO, logger="curvezmq")
+
+    async def main():
+        server = create_socket("REP", keys.server_options())
+        server.bind("tcp://127.0.0.1:0")
+        ctx = pyzmq_asyncio.Context()
+        try:
+            client = ctx.socket(pyzmq.REQ)
+            client.curve_serverkey = curve_keypair()[0]  # not the server's
+            client.curve_publickey = keys.client_public
+            client.curve_secretkey = keys.client_secret
+            client.linger = 0
+            client.connect(server.last_endpoint)
+            await client.send(b"sealed for someone else")
+            await wait_for(
+                lambda: any("ZMTP_CRYPTOGRAPHIC" in m for m in _warnings(caplog))
+            )
+            with pytest.raises(BusyError):
+                await server.recv(timeout=0.2)
+        finally:
+            ctx.destroy(linger=0)
+            await server.close(0)
+
+    run(main())
+    message = next(m for m in _warnings(caplog) if "ZMTP_CRYPTOGRAPHIC" in m)
+    assert message.startswith("handshake with 127.0.0.1:")
