@@ -17,13 +17,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # is not ours, so -Wconversion is checked on csrc/ alone by the test suite.
 EXTRA_COMPILE_ARGS = ["-O2", "-Wall", "-Wextra"]
 
+# Where Debian's libnacl-dev puts NaCl's headers; setup.py's probe may find them
+# elsewhere and says so through this variable.
+NACL_INCLUDE_DIR = os.environ.get("CURVEZMQ_NACL_INCLUDE", "/usr/include/nacl")
+
+# NaCl's amd64 assembly carries no .note.GNU-stack, which would make the linker
+# mark the whole module as needing an executable stack; and its symbols (the same
+# names libsodium exports) stay private to the module, so that neither library
+# can stand in for the other when both are loaded in one process.
+NACL_LINK_ARGS = ["-Wl,-z,noexecstack", "-Wl,--exclude-libs,ALL"]
+
 # What each backend adds to the shared build: defines, libraries, link flags.
 BACKENDS = {
+    "portable": {
+        "define": "CURVEZMQ_BACKEND_PORTABLE",
+        "libraries": [],
+        "extra_link_args": [],
+        "include_dirs": [],
+        "sources": [os.path.join("csrc", "portable", "portable.c")],
+    },
     "libsodium": {
         "define": "CURVEZMQ_BACKEND_LIBSODIUM",
         "libraries": ["sodium"],
         "extra_link_args": [],
         "include_dirs": [],
+        "sources": [],
+    },
+    "nacl": {
+        "define": "CURVEZMQ_BACKEND_NACL",
+        # librandombytes after libnacl: libnacl's keypair functions call it
+        "libraries": ["nacl", "randombytes"],
+        "extra_link_args": NACL_LINK_ARGS,
+        "include_dirs": [NACL_INCLUDE_DIR],
         "sources": [],
     },
 }
@@ -52,4 +77,6 @@ def make_ffi(backend: str) -> FFI:
     return ffi
 
 
+portable = make_ffi("portable")
 libsodium = make_ffi("libsodium")
+nacl = make_ffi("nacl")

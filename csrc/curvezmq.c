@@ -97,7 +97,8 @@ is_zero_32(const unsigned char *x)
     for (i = 0; i < 32; i++) {
         acc |= x[i];
     }
-    return (int) ((acc - 1U) >> 8) - 1;
+    /* acc is at most 255: acc - 1 borrows into bit 8 only when acc is 0 */
+    return (int) (((acc - 1U) >> 8) & 1U) - 1;
 }
 
 static void
