@@ -15,10 +15,46 @@
 #include <crypto_verify_16.h>
 #include <crypto_verify_32.h>
 #include <randombytes.h>
+#include <string.h>
 
 #define CURVEZMQ_BACKEND_NAME "nacl"
 
-#define crypto_scalarmult crypto_scalarmult_curve25519
+/*
+ * RFC 7748 (section 5) asks X25519 to take a u-coordinate of p = 2^255 - 19
+ * or more as that value reduced modulo p. NaCl 20110221's donna_c64 code
+ * does not: for such a u it returns a result unrelated to the reduced one,
+ * and in particular not the all-zero result for u = p + 1 (a non-canonical
+ * 1, a point of low order), which the fast path would otherwise refuse.
+ * So u is reduced here first: after clearing bit 255, u >= p exactly when
+ * u + 19 reaches 2^255, and then u - p is u + 19 without that bit. u is a
+ * peer's public key, but the choice is made with a mask all the same.
+ */
+static int
+nacl_scalarmult(unsigned char *q, const unsigned char *n,
+                const unsigned char *p)
+{
+    unsigned char u[32], t[32], mask;
+    unsigned int c = 19;
+    int i, rc;
+
+    memcpy(u, p, 32);
+    u[31] &= 0x7f;
+    for (i = 0; i < 32; i++) {
+        c += u[i];
+        t[i] = (unsigned char) c;
+        c >>= 8;
+    }
+    mask = (unsigned char) (0U - (unsigned int) (t[31] >> 7));
+    t[31] &= 0x7f;
+    for (i = 0; i < 32; i++) {
+        u[i] = (unsigned char) ((u[i] & ~mask) | (t[i] & mask));
+    }
+
+    rc = crypto_scalarmult_curve25519(q, n, u);
+    return rc;
+}
+
+#define crypto_scalarmult nacl_scalarmult
 #define crypto_scalarmult_base crypto_scalarmult_curve25519_base
 
 static int

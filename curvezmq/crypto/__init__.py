@@ -12,6 +12,7 @@ from ._backend import (
     get_backend,
     unavailable_reasons,
 )
+from ._speed import quick_speed
 
 __all__ = [
     "RANKING",
@@ -19,5 +20,6 @@ __all__ = [
     "available",
     "default_backend",
     "get_backend",
+    "quick_speed",
     "unavailable_reasons",
 ]
