@@ -52,8 +52,16 @@ PROBES = {
     "nacl": (
         NACL_PROBE,
         [
-            ["-shared", "-fPIC", f"-I{include}", "-lnacl", "-lrandombytes",
-             "-Wl,-z,noexecstack", "-Wl,--exclude-libs,ALL", "-Wl,--no-undefined"]
+            [
+                "-shared",
+                "-fPIC",
+                f"-I{include}",
+                "-lnacl",
+                "-lrandombytes",
+                "-Wl,-z,noexecstack",
+                "-Wl,--exclude-libs,ALL",
+                "-Wl,--no-undefined",
+            ]
             for include in (
                 [os.environ["CURVEZMQ_NACL_INCLUDE"]]
                 if os.environ.get("CURVEZMQ_NACL_INCLUDE")
@@ -80,6 +88,7 @@ def probe(backend: str) -> tuple[bool, str]:
                 [cc, path, "-o", os.path.join(tmp, "probe")] + flags,
                 capture_output=True,
                 text=True,
+                check=False,
             )
         if result.returncode == 0:
             for flag in flags:
@@ -88,7 +97,10 @@ def probe(backend: str) -> tuple[bool, str]:
                     os.environ["CURVEZMQ_NACL_INCLUDE"] = flag[2:]
             return True, ""
         if "-fPIC" in result.stderr or "recompile with" in result.stderr:
-            return False, "its static library is not position-independent: rebuild it with -fPIC"
+            return (
+                False,
+                "its static library is not position-independent: rebuild it with -fPIC",
+            )
     return False, f"its library or headers are missing ({hint})"
 
 
@@ -100,7 +112,9 @@ def wanted_backends() -> list[str]:
         required_set = {name for name in required.split(",") if name}
     unknown = required_set - set(ALWAYS) - set(PROBES)
     if unknown:
-        sys.exit(f"curvezmq: CURVEZMQ_REQUIRE_BACKENDS names unknown backends {sorted(unknown)}")
+        sys.exit(
+            f"curvezmq: CURVEZMQ_REQUIRE_BACKENDS names unknown backends {sorted(unknown)}"
+        )
     chosen = list(ALWAYS)
     for backend in PROBES:
         ok, why = probe(backend)
@@ -108,7 +122,9 @@ def wanted_backends() -> list[str]:
             chosen.append(backend)
             continue
         if backend in required_set:
-            sys.exit(f"curvezmq: backend {backend!r} is required but cannot be built: {why}")
+            sys.exit(
+                f"curvezmq: backend {backend!r} is required but cannot be built: {why}"
+            )
         print(f"curvezmq: skipping backend {backend!r}: {why}", file=sys.stderr)
     return chosen
 

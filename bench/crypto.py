@@ -80,7 +80,9 @@ def _pynacl(secret, public, key, nonce):
         def open_():
             if body[:8] != b"\x07MESSAGE" or int.from_bytes(body[8:16], "big") <= 2:
                 raise ValueError("bad MESSAGE")
-            plain = bindings.crypto_box_open_afternm(body[16:], PREFIX + body[8:16], key)
+            plain = bindings.crypto_box_open_afternm(
+                body[16:], PREFIX + body[8:16], key
+            )
             return plain[0], memoryview(plain)[1:]
 
         box = bindings.crypto_box_afternm(data, nonce, key)

@@ -920,30 +920,31 @@ fe_carry_wide(fe h, uint64_t t[FE_LIMBS])
 /*
  * Limb i has weight 2^ceil(25.5 i). The weights of limbs i and j add up to
  * the weight of limb i + j, except when both are odd: then the product is
- * worth twice that, so odd limbs of f are doubled for those products.
+ * worth twice that. Both are odd only in the even columns k = i + j (or
+ * i + j - 10), which therefore take f with its odd limbs doubled.
  */
 static void
 fe_mul(fe h, const fe f, const fe g)
 {
     uint32_t f_2[FE_LIMBS], g_19[FE_LIMBS];
-    uint64_t t[FE_LIMBS];
-    int i, j, k;
+    const uint32_t *fk;
+    uint64_t t[FE_LIMBS], acc;
+    int i, k;
 
     for (i = 0; i < FE_LIMBS; i++) {
         f_2[i] = (i & 1) ? 2 * f[i] : f[i];
         g_19[i] = 19 * g[i];
     }
     for (k = 0; k < FE_LIMBS; k++) {
-        t[k] = 0;
-        for (i = 0; i < FE_LIMBS; i++) {
-            j = k - i;
-            if (j >= 0) {
-                t[k] += (uint64_t) ((i & j & 1) ? f_2[i] : f[i]) * g[j];
-            } else {
-                j += FE_LIMBS;
-                t[k] += (uint64_t) ((i & j & 1) ? f_2[i] : f[i]) * g_19[j];
-            }
+        fk = (k & 1) ? f : f_2;
+        acc = 0;
+        for (i = 0; i <= k; i++) {
+            acc += (uint64_t) fk[i] * g[k - i];
         }
+        for (i = k + 1; i < FE_LIMBS; i++) {
+            acc += (uint64_t) fk[i] * g_19[k - i + FE_LIMBS];
+        }
+        t[k] = acc;
     }
     fe_carry_wide(h, t);
 }

@@ -8,7 +8,6 @@ machine at hand.
 from __future__ import annotations
 
 import time
-from typing import Union
 
 from ._backend import Backend, get_backend
 
@@ -34,7 +33,7 @@ def _rate(call, budget: float) -> float:
 
 
 def quick_speed(
-    backend: Union[Backend, str, None] = None, *, budget: float = _BUDGET
+    backend: Backend | str | None = None, *, budget: float = _BUDGET
 ) -> dict:
     """Measure one backend for a few milliseconds.
 
