@@ -12,6 +12,7 @@ from ._events import (
     ErrorReceived,
     Event,
     HandshakeCompleted,
+    HeartbeatTimedOut,
     MessageReceived,
 )
 from ._mechanisms import (
@@ -34,6 +35,7 @@ __all__ = [
     "ErrorReceived",
     "Event",
     "HandshakeCompleted",
+    "HeartbeatTimedOut",
     "Mechanism",
     "MessageReceived",
     "NullMechanism",

@@ -49,6 +49,22 @@ What always holds:
 - The receive buffer is a bytearray read at an offset; it is replaced (not
   resized) once per receive_data call, so frame bodies handed out as memoryviews
   stay valid.
+
+Heartbeats (ZMTP 3.1 PING and PONG, only once ESTABLISHED). The connection keeps
+the time of the last bytes it was fed; liveness is counted from bytes, not whole
+frames, so a large message still arriving never looks like silence. Three
+deadlines feed :meth:`~Connection.get_timer`:
+
+- with ``heartbeat_ivl`` set, a PING goes out every interval, carrying our TTL;
+- after a PING of ours, the peer has ``heartbeat_timeout`` (default: the
+  interval) to send anything at all;
+- after a peer's PING with a TTL above 0, the peer must send something at least
+  every TTL.
+
+A missed deadline closes the connection and :meth:`~Connection.handle_timer`
+returns :class:`HeartbeatTimedOut`. A PING of ours announces at most 655
+deciseconds: libzmq multiplies the TTL by 100 in 16 bits, so a larger one wraps
+around to a tiny timeout and libzmq would drop us.
 """
 
 from __future__ import annotations
@@ -63,6 +79,7 @@ from ._events import (
     CommandReceived,
     ErrorReceived,
     HandshakeCompleted,
+    HeartbeatTimedOut,
     MessageReceived,
 )
 from ._framing import (
@@ -108,6 +125,12 @@ _PONG = b"PONG"
 _PING_MIN_SIZE = 7
 _PING_CONTEXT_MAX = 16
 _SURFACED_COMMANDS = {b"SUBSCRIBE": "SUBSCRIBE", b"CANCEL": "CANCEL"}
+# The largest TTL we announce, in deciseconds: libzmq computes TTL * 100 in a
+# uint16, so 656 and above wrap to a few milliseconds and libzmq drops us.
+MAX_PING_TTL = 655
+# A subscription as a ZMTP 3.0 peer wants it: a data message, 1 or 0 then topic.
+_SUBSCRIBE_BYTE = b"\x01"
+_CANCEL_BYTE = b"\x00"
 
 
 class ConnectionState(enum.Enum):
@@ -155,12 +178,21 @@ class Connection:
             applied to the plaintext under CURVE).
         max_metadata: the most metadata bytes a peer's handshake command may
             carry; bounds what an unauthenticated peer can make us buffer.
+        heartbeat_ivl: seconds between the PINGs we send once established; 0
+            sends none (libzmq's HEARTBEAT_IVL).
+        heartbeat_ttl: the TTL our PINGs announce, in seconds; the peer may
+            drop us after that long without traffic. Sent in deciseconds,
+            capped at :data:`MAX_PING_TTL` (HEARTBEAT_TTL).
+        heartbeat_timeout: seconds the peer has to send anything after a PING
+            of ours before we close; None means ``heartbeat_ivl``, 0 never
+            (HEARTBEAT_TIMEOUT).
         logger: where DEBUG detail goes; ``logging.getLogger("curvezmq.zmtp")``
             when omitted.
 
     Raises:
         ValueError: an unknown socket type, an identity longer than 255 bytes,
-            a negative limit, or a mechanism already used by another connection.
+            a negative limit or heartbeat time, or a mechanism already used by
+            another connection.
         TypeError: ``mechanism`` is not a mechanism.
         InvalidKeyError: a CURVE mechanism was given a malformed key.
     """
@@ -173,6 +205,9 @@ class Connection:
         identity: bytes = b"",
         max_message_size: int = -1,
         max_metadata: int = DEFAULT_MAX_METADATA,
+        heartbeat_ivl: float = 0.0,
+        heartbeat_ttl: float = 0.0,
+        heartbeat_timeout: float | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         if socket_type not in SOCKET_TYPES:
@@ -192,6 +227,13 @@ class Connection:
             )
         if not isinstance(mechanism, Mechanism):
             raise TypeError(f"expected a mechanism, got {type(mechanism).__name__}")
+        if heartbeat_timeout is None:
+            heartbeat_timeout = heartbeat_ivl
+        if min(heartbeat_ivl, heartbeat_ttl, heartbeat_timeout) < 0:
+            raise ValueError(
+                f"expected heartbeat times >= 0, got interval {heartbeat_ivl}, "
+                f"ttl {heartbeat_ttl}, timeout {heartbeat_timeout}"
+            )
 
         self.socket_type = socket_type
         self.identity = bytes(identity)
@@ -214,6 +256,18 @@ class Connection:
         self._expect = ""
         self._limit_reason = Reason.ZMTP_UNSPECIFIED
         self._on_frame = self._handshake_frame
+        # heartbeats: the clock as of the last call that passed one in, when the
+        # peer last sent any bytes, and the deadlines (None: not armed)
+        self._heartbeat_ivl = heartbeat_ivl
+        self._heartbeat_timeout = heartbeat_timeout
+        # our PING: "\x04PING" + TTL in deciseconds, big-endian
+        ttl = min(int(heartbeat_ttl * 10 + 1e-9), MAX_PING_TTL)
+        self._ping = command_body(_PING, ttl.to_bytes(2, "big"))
+        self._now = 0.0
+        self._last_received = 0.0
+        self._next_ping: float | None = None
+        self._pong_deadline: float | None = None
+        self._peer_ttl = 0.0
         # the parts of the message being received, up to one without MORE
         # TODO: the number of parts is not bounded: a peer can send MORE frames
         # forever and they pile up here until the last one; libzmq bounds this only
@@ -261,6 +315,8 @@ class Connection:
 
     def _enter_established(self) -> None:
         self._state = ConnectionState.ESTABLISHED
+        if self._heartbeat_ivl > 0:
+            self._next_ping = self._now + self._heartbeat_ivl
         self._on_frame = self._null_frame if self._codec is None else self._curve_frame
         if self._max_message_size < 0:
             self._limit = MAX_FRAME_SIZE
@@ -296,6 +352,7 @@ class Connection:
             InvalidKeyError: (CURVE client) the server key is a low-order point.
         """
         self._check("start")
+        self._now = self._last_received = now
         mechanism = self._mechanism
         self._out.append(make_greeting(mechanism.name, mechanism.as_server))
         # the mechanism's first command (NULL READY, CURVE HELLO) goes out right
@@ -367,6 +424,28 @@ class Connection:
             )
         self._send_command_body(command_body(bytes(name), data))
 
+    def send_subscription(self, topic, subscribe: bool = True) -> None:
+        """Queue a subscription (SUB, XSUB) in the form the peer understands.
+
+        A ZMTP 3.1 peer gets a SUBSCRIBE or CANCEL command; a 3.0 peer (greeting
+        minor 0, libzmq before 4.3.3) a data message of 1 or 0 and the topic.
+
+        Args:
+            topic: the prefix, bytes-like; empty means every message.
+            subscribe: True for SUBSCRIBE, False for CANCEL.
+
+        Raises:
+            LocalProtocolError: the handshake is not complete, or the connection
+                is closed.
+        """
+        self._check("send_command")
+        topic = bytes(topic)
+        if self._peer_version == (3, 0):
+            flag = _SUBSCRIBE_BYTE if subscribe else _CANCEL_BYTE
+            self.send_message([flag + topic])
+        else:
+            self.send_command("SUBSCRIBE" if subscribe else "CANCEL", topic)
+
     def _send_command_body(self, body: bytes) -> None:
         if self._codec is not None:
             for sealed in self._codec.send_message([body], command=True):
@@ -418,15 +497,82 @@ class Connection:
         self._enter_closed()
 
     def get_timer(self) -> float | None:
-        """Return when :meth:`handle_timer` wants to be called, or None."""
-        # TODO: heartbeats (HEARTBEAT_IVL / TTL / TIMEOUT) and a handshake deadline
-        # are not implemented, so a silent peer is only noticed by the transport;
-        # the engine must bound the handshake itself until this returns deadlines.
-        return None
+        """Return when :meth:`handle_timer` wants to be called, or None.
+
+        Only heartbeats set deadlines; bounding the handshake (libzmq's
+        HANDSHAKE_IVL) is left to the caller, which owns the clock.
+
+        Returns:
+            the earliest heartbeat deadline in the time base of ``now``, or None.
+            Calling :meth:`handle_timer` early does no harm.
+        """
+        if self._state is not ConnectionState.ESTABLISHED:
+            return None
+        deadline = self._next_ping
+        pong = self._pong_deadline
+        if pong is not None and (deadline is None or pong < deadline):
+            deadline = pong
+        if self._peer_ttl:
+            ttl = self._last_received + self._peer_ttl
+            if deadline is None or ttl < deadline:
+                deadline = ttl
+        return deadline
 
     def handle_timer(self, now: float) -> list:
-        """Act on a deadline returned by :meth:`get_timer`; returns events."""
+        """Act on the heartbeat deadlines that have passed.
+
+        Args:
+            now: the current time in seconds.
+
+        Returns:
+            ``[HeartbeatTimedOut]`` when the peer stayed silent too long (the
+            connection is then CLOSED), else ``[]``; a PING may be queued for
+            data_to_send.
+        """
+        if self._state is not ConnectionState.ESTABLISHED:
+            return []
+        self._now = now
+        silence = now - self._last_received
+
+        # 1. the peer owes us traffic after our PING, or within its own TTL
+        pong = self._pong_deadline
+        if pong is not None and now >= pong:
+            return self._timed_out(
+                silence,
+                f"expected traffic within {self._heartbeat_timeout:g} s of our "
+                "PING, got none",
+            )
+        if self._peer_ttl and silence >= self._peer_ttl:
+            return self._timed_out(
+                silence,
+                f"expected traffic at least every {self._peer_ttl:g} s (the TTL of "
+                "the peer's PING), got none",
+            )
+
+        # 2. our own PING, and from it the wait for an answer
+        if self._next_ping is not None and now >= self._next_ping:
+            self._send_command_body(self._ping)
+            self._next_ping = now + self._heartbeat_ivl
+            if self._pong_deadline is None and self._heartbeat_timeout > 0:
+                self._pong_deadline = now + self._heartbeat_timeout
         return []
+
+    def keep_alive(self, now: float) -> None:
+        """Count the peer as heard from at ``now`` without bytes from it.
+
+        For a caller that stopped reading on purpose (back-pressure): the
+        peer's bytes wait unread, so silence says nothing about the peer.
+
+        Args:
+            now: the current time in seconds.
+        """
+        self._now = self._last_received = now
+        self._pong_deadline = None
+
+    def _timed_out(self, silence: float, reason: str) -> list:
+        self._log.debug("heartbeat: %s", reason)
+        self._enter_closed()
+        return [HeartbeatTimedOut(silence, reason)]
 
     # -- receiving -------------------------------------------------------------
 
@@ -457,6 +603,9 @@ class Connection:
             # after an ERROR or our own close, late bytes mean nothing
             return events
         self._check("receive_data")
+        # any bytes at all prove the peer alive, even a fraction of a frame
+        self._now = self._last_received = now
+        self._pong_deadline = None
 
         self._buf += data
         try:
@@ -621,6 +770,10 @@ class Connection:
             if len(body) < _PING_MIN_SIZE:
                 self._log.debug("ignored a PING of %d bytes", len(body))
                 return
+            # the peer's TTL (deciseconds): it will be silent no longer than this
+            ttl = (body[5] << 8) | body[6]
+            if ttl:
+                self._peer_ttl = ttl / 10
             context = bytes(body[_PING_MIN_SIZE : _PING_MIN_SIZE + _PING_CONTEXT_MAX])
             self._send_command_body(command_body(_PONG, context))
         elif name == _PONG:

@@ -12,6 +12,7 @@ __all__ = [
     "ErrorReceived",
     "Event",
     "HandshakeCompleted",
+    "HeartbeatTimedOut",
     "MessageReceived",
 ]
 
@@ -74,4 +75,20 @@ class ErrorReceived(Event):
         reason: the peer's reason text, for example ``"400"``.
     """
 
+    reason: str
+
+
+@dataclass(frozen=True)
+class HeartbeatTimedOut(Event):
+    """The peer stayed silent past a heartbeat deadline; the connection is now
+    closed.
+
+    Attributes:
+        silence: seconds since the last bytes arrived from the peer.
+        reason: what was expected, for the log: an answer to our PING within
+            the heartbeat timeout, or traffic within the TTL the peer's PING
+            announced.
+    """
+
+    silence: float
     reason: str
