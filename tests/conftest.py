@@ -28,14 +28,18 @@ def _required() -> set[str]:
     return {name for name in value.split(",") if name}
 
 
-@pytest.fixture(params=crypto.RANKING)
-def backend(request) -> crypto.Backend:
-    """Each backend in turn; a missing one skips with the reason, or fails when
+def backend_or_skip(name: str) -> crypto.Backend:
+    """The backend ``name``; if it is missing, skip with the reason, or fail when
     CURVEZMQ_REQUIRE_BACKENDS asks for it."""
-    name = request.param
     if name in crypto.available():
         return crypto.get_backend(name)
     why = crypto.unavailable_reasons().get(name, "unknown")
     if name in _required():
         pytest.fail(f"backend {name} is required but unavailable: {why}")
     pytest.skip(f"backend {name} unavailable: {why}")
+
+
+@pytest.fixture(params=crypto.RANKING)
+def backend(request) -> crypto.Backend:
+    """Each backend in turn (see backend_or_skip)."""
+    return backend_or_skip(request.param)

@@ -119,20 +119,42 @@ def test_sans_io_layers_import_no_io():
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
-def test_c_sources_compile_cleanly():
-    result = subprocess.run(
+# Each backend's build of the C sources: its define, extra flags, and the header
+# whose absence means its library is not installed.
+C_BUILDS = {
+    "libsodium": (["-DCURVEZMQ_BACKEND_LIBSODIUM"], "sodium.h"),
+    "nacl": (["-DCURVEZMQ_BACKEND_NACL", "-I/usr/include/nacl"], "crypto_box.h"),
+    "portable": (["-DCURVEZMQ_BACKEND_PORTABLE"], None),
+    "portable-fallback": (
         [
-            "cc", "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-Wconversion",
-            "-Werror", "-DCURVEZMQ_BACKEND_LIBSODIUM", "-I", str(ROOT / "csrc"),
-            str(ROOT / "csrc" / "curvezmq.c"),
+            "-DCURVEZMQ_BACKEND_PORTABLE",
+            "-DCURVEZMQ_PORTABLE_NO_INT128",
+            "-DCURVEZMQ_PORTABLE_NO_VECTOR",
         ],
-        capture_output=True,
-        text=True,
-    )
-    if "sodium.h" in result.stderr and "No such file" in result.stderr:
-        pytest.skip("libsodium headers are not installed")
-    assert result.returncode == 0, result.stderr
+        None,
+    ),
+}
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+@pytest.mark.parametrize("build", list(C_BUILDS))
+def test_c_sources_compile_cleanly(build):
+    flags, header = C_BUILDS[build]
+    sources = [ROOT / "csrc" / "curvezmq.c"]
+    if build.startswith("portable"):
+        sources.append(ROOT / "csrc" / "portable" / "portable.c")
+    for source in sources:
+        result = subprocess.run(
+            [
+                "cc", "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-Wconversion",
+                "-Werror", *flags, "-I", str(ROOT / "csrc"), str(source),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if header and header in result.stderr and "No such file" in result.stderr:
+            pytest.skip(f"the {build} headers are not installed")
+        assert result.returncode == 0, result.stderr
 
 
 def _run_python(code: str, **env) -> subprocess.CompletedProcess:

@@ -225,23 +225,25 @@ salsa20_block(uint32_t out[16], const uint32_t in[16])
 }
 
 #if PORTABLE_VECTOR
-/* Four blocks (256 bytes) at once: lane l of vector i is word i of block
- * counter + l. Same rounds, same additions; then the lanes are written out
- * block by block. */
+/* Up to four blocks (len <= 256 bytes) at once: lane l of vector i is word i
+ * of block counter + l. Same rounds, same additions; then the lanes are
+ * written out block by block. */
 static void
-salsa20_xor4(unsigned char *c, const unsigned char *m, uint32_t state[16])
+salsa20_xor4(unsigned char *c, const unsigned char *m, size_t len,
+             uint32_t state[16])
 {
     v4u32 in[16], x[16];
     uint32_t ks[16][4];
+    unsigned char last[64];
     uint64_t counter = (uint64_t) state[8] | ((uint64_t) state[9] << 32);
-    int i, l;
+    size_t blocks = (len + 63) / 64, full = len / 64, i, l;
 
     for (i = 0; i < 16; i++) {
         in[i] = (v4u32) { state[i], state[i], state[i], state[i] };
     }
     for (l = 0; l < 4; l++) {
-        in[8][l] = (uint32_t) (counter + (uint64_t) l);
-        in[9][l] = (uint32_t) ((counter + (uint64_t) l) >> 32);
+        in[8][l] = (uint32_t) (counter + l);
+        in[9][l] = (uint32_t) ((counter + l) >> 32);
     }
     memcpy(x, in, sizeof x);
     SALSA20_ROUNDS(v4u32, x);
@@ -251,19 +253,28 @@ salsa20_xor4(unsigned char *c, const unsigned char *m, uint32_t state[16])
     memcpy(ks, x, sizeof ks);
 
     /* word by word, each read before it is written: c == m works */
-    for (l = 0; l < 4; l++) {
+    for (l = 0; l < full; l++) {
         for (i = 0; i < 16; i++) {
             store32_le(c + 64 * l + 4 * i,
                        load32_le(m + 64 * l + 4 * i) ^ ks[i][l]);
         }
     }
-    counter += 4;
+    if (full < blocks) {
+        for (i = 0; i < 16; i++) {
+            store32_le(last + 4 * i, ks[i][full]);
+        }
+        for (i = 0; i < len % 64; i++) {
+            c[64 * full + i] = (unsigned char) (m[64 * full + i] ^ last[i]);
+        }
+    }
+    counter += blocks;
     state[8] = (uint32_t) counter;
     state[9] = (uint32_t) (counter >> 32);
 
     wipe(in, sizeof in);
     wipe(x, sizeof x);
     wipe(ks, sizeof ks);
+    wipe(last, sizeof last);
 }
 #endif
 
@@ -277,11 +288,13 @@ salsa20_xor(unsigned char *c, const unsigned char *m, size_t len,
     size_t i;
 
 #if PORTABLE_VECTOR
-    while (len >= 256) {
-        salsa20_xor4(c, m, state);
-        c += 256;
-        m += 256;
-        len -= 256;
+    /* whole runs of four blocks, then the rest if it is more than one */
+    while (len > 64) {
+        i = len < 256 ? len : 256;
+        salsa20_xor4(c, m, i, state);
+        c += i;
+        m += i;
+        len -= i;
     }
 #endif
     while (len > 0) {
