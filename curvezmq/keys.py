@@ -36,7 +36,12 @@ def key_bytes(key: KeyLike, what: str = "key") -> bytes:
             Z85 text is malformed. The message never shows the key.
     """
     if isinstance(key, str):
-        key = key.encode("ascii", errors="replace")
+        try:
+            key = key.encode("ascii")
+        except UnicodeEncodeError:
+            raise InvalidKeyError(
+                f"the {what} holds a character outside ASCII, so it is not Z85"
+            ) from None
     if not isinstance(key, (bytes, bytearray, memoryview)):
         raise InvalidKeyError(
             f"expected the {what} as bytes or str, got {type(key).__name__}"

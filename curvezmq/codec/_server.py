@@ -71,6 +71,8 @@ __all__ = ["CurveServer"]
 _WELCOME_HEAD = b"\x07WELCOME"
 _READY_HEAD = b"\x05READY"
 _ERROR_HEAD = b"\x05ERROR"
+# Curve25519's field prime: a canonical public key is a number below it
+_CURVE25519_P = 2**255 - 19
 # the reason of an ERROR is one length byte of printable text
 _MAX_STATUS_SIZE = 255
 
@@ -348,6 +350,16 @@ class CurveServer(_CurveCodec):
             ) from exc
         view = memoryview(plaintext)
         client_key = bytes(view[:32])
+
+        # 4b. X25519 ignores bit 255 and reduces modulo p, so one key has aliases
+        # that open the same vouch; a policy must judge the one canonical form,
+        # or a revoked key would pass a deny list by flipping bit 255
+        if int.from_bytes(client_key, "little") >= _CURVE25519_P:
+            raise RemoteProtocolError(
+                "server: INITIATE carries a non-canonical client key C (bit 255 set "
+                "or not below 2**255 - 19)",
+                Reason.ZMTP_KEY_EXCHANGE,
+            )
 
         # 5. open the vouch Box[C' + S](C->S') and check both halves
         try:

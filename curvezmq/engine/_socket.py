@@ -195,10 +195,25 @@ class Socket:
         if options.curve_server:
             if options.curve_secretkey is None:
                 raise InvalidKeyError("a CURVE server needs curve_secretkey")
+            derived = key_bytes(curve_public(options.curve_secretkey))
+            if options.curve_publickey not in (None, derived):
+                # libzmq ignores a server's own public key and serves with the
+                # secret key's; do the same, but say so
+                logger.warning(
+                    "curve_publickey is not the public key of curve_secretkey; "
+                    "serving with the secret key's public key %s",
+                    curve_public(options.curve_secretkey).decode("ascii"),
+                )
         elif options.curve_serverkey is not None:
             if options.curve_secretkey is None or options.curve_publickey is None:
                 raise InvalidKeyError(
                     "a CURVE client needs curve_publickey and curve_secretkey"
+                )
+            if key_bytes(curve_public(options.curve_secretkey)) != bytes(
+                options.curve_publickey
+            ):
+                raise InvalidKeyError(
+                    "curve_publickey is not the public key of curve_secretkey"
                 )
 
     def _new_connection(self, options: Options) -> Connection:
@@ -208,7 +223,7 @@ class Socket:
             keys = self._server_keys.get(secret)
             if keys is None:
                 # one set of cookie keys per server key, shared by its endpoints
-                public = options.curve_publickey or key_bytes(curve_public(secret))
+                public = key_bytes(curve_public(secret))
                 keys = self._server_keys[secret] = CurveServerKeys(public, secret)
             mechanism = CurveServerMechanism(keys)
         elif options.curve_serverkey is not None:

@@ -70,12 +70,6 @@ def test_bad_keys_are_einval(option, key, ctx, keys):
     assert info.value.errno == ours.EINVAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys.key_bytes encodes str keys with errors='replace': a non-ASCII "
-    "character becomes '?', which is Z85, so a corrupted key is silently taken as "
-    "a different key instead of EINVAL",
-)
 @pytest.mark.parametrize(
     "option", ["curve_secretkey", "curve_publickey", "curve_serverkey"]
 )
@@ -87,13 +81,6 @@ def test_non_ascii_key_text_is_einval(option, ctx, keys):
     assert info.value.errno == ours.EINVAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a CURVE server whose curve_publickey is not its secret key's binds, "
-    "then every connection dies in ZmtpProtocol.connection_made with an ERROR "
-    "traceback (engine Socket._new_connection builds CurveServerKeys per "
-    "connection); libzmq ignores the server's public key and serves",
-)
 def test_server_with_mismatched_public_key(ctx, pctx, keys, caplog):
     import logging
 
@@ -114,12 +101,6 @@ def test_server_with_mismatched_public_key(ctx, pctx, keys, caplog):
     honest_round_trip(pctx, sock, keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a CURVE client whose curve_publickey is not its secret key's connects, "
-    "then each (re)connection dies in ZmtpProtocol.connection_made with an ERROR "
-    "traceback; the mistake is local and should be EINVAL at connect",
-)
 def test_client_with_mismatched_public_key_is_einval(ctx, keys):
     sock = ctx.socket(ours.REQ)
     sock.curve_serverkey = keys.server_public
