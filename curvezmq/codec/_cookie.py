@@ -27,6 +27,7 @@ key was retired fails once, and its retry gets a cookie from a fresh key.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Optional
 
 from ..crypto import Backend, get_backend
@@ -152,26 +153,28 @@ class CurveServerKeys:
         return self._secret_key
 
     def _mint_cookie(
-        self, cn_client, cn_secret, nonce_tail: bytes, now: float
+        self, cn_client, cn_secret, nonce_tail: bytes, now: float, binding=b""
     ) -> bytes:
-        """Seal C' + s' with the current minute key; returns the 96-byte cookie."""
-        generation = self._current(now)
+        """Seal C' + s' with the current minute key, bound to ``binding``; returns
+        the 96-byte cookie."""
+        key = self._cookie_key(self._current(now), binding)
         plaintext = bytearray(64)
         try:
             plaintext[:32] = cn_client
             plaintext[32:] = cn_secret
-            box = self.backend.box_afternm(
-                plaintext, COOKIE_NONCE + nonce_tail, generation.key
-            )
+            box = self.backend.box_afternm(plaintext, COOKIE_NONCE + nonce_tail, key)
         finally:
             self.backend.wipe(plaintext)
+            self.backend.wipe(key)
         return nonce_tail + box
 
-    def _open_cookie(self, cookie, now: float):
-        """Open a cookie with the current or previous minute key.
+    def _open_cookie(self, cookie, now: float, binding=b""):
+        """Open a cookie with the current or previous minute key, bound to
+        ``binding``.
 
         Returns ``(ticket, C', s')`` with s' in a new bytearray the caller wipes, or
-        None when no live key opens it (forged, tampered or expired).
+        None when no live key opens it (forged, tampered, expired, or minted for
+        another connection).
         """
         self._secret()
         self._rotate(now)
@@ -179,14 +182,33 @@ class CurveServerKeys:
         nonce = COOKIE_NONCE + nonce_tail
         box = cookie[_COOKIE_NONCE_TAIL:]
         for generation in reversed(self._generations):
+            key = self._cookie_key(generation, binding)
             try:
-                plaintext = self.backend.box_open_afternm(box, nonce, generation.key)
+                plaintext = self.backend.box_open_afternm(box, nonce, key)
             except CryptoError:
                 continue
+            finally:
+                self.backend.wipe(key)
             cn_client, cn_secret = bytes(plaintext[:32]), plaintext[32:64]
             self.backend.wipe(plaintext)
             return (generation, nonce_tail), cn_client, cn_secret
         return None
+
+    @staticmethod
+    def _cookie_key(generation: _Generation, binding) -> bytearray:
+        # The key that seals a connection's cookie: the minute key itself, or,
+        # when the connection has a binding (its peer address), a keyed BLAKE2b of
+        # the binding under the minute key. A cookie then opens only on the
+        # connection whose HELLO earned it, so an INITIATE moved to another
+        # connection fails there, and no per-connection state is needed for it.
+        if not binding:
+            return bytearray(generation.key)
+        digest = hashlib.blake2b(
+            bytes(binding), key=generation.key, digest_size=32, person=b"curvezmq-cookie"
+        )
+        # TODO: hashlib returns the derived key as immutable bytes that we cannot
+        # wipe; a derivation in the crypto core would keep it in wipeable memory.
+        return bytearray(digest.digest())
 
     def _was_accepted(self, ticket) -> bool:
         generation, nonce_tail = ticket

@@ -97,6 +97,13 @@ class CurveServer(_CurveCodec):
         rng: ``rng(n)`` returns n random bytes; the backend's CSPRNG by default.
         backend: the crypto backend; the keys' backend when omitted.
         logger: where to log, at DEBUG only; ``curvezmq.codec`` by default.
+        binding: what identifies this connection to the listener, such as the
+            peer's address and port. The cookie is sealed under a key derived from
+            the minute key and the binding, so it opens only on the connection
+            whose HELLO earned it: an INITIATE observed on the wire and raced onto
+            another connection fails there, where libzmq needs per-connection state
+            to refuse it. Empty (the default) binds nothing; the replay cache still
+            refuses a second use of a cookie.
 
     :meth:`receive` raises :class:`~curvezmq.errors.RemoteProtocolError` for anything
     the client breaks, and :class:`~curvezmq.errors.LocalProtocolError` (state
@@ -122,6 +129,7 @@ class CurveServer(_CurveCodec):
         rng: Optional[Rng] = None,
         backend: Optional[Backend] = None,
         logger: Optional[logging.Logger] = None,
+        binding: bytes = b"",
     ) -> None:
         super().__init__(
             max_metadata=max_metadata,
@@ -132,6 +140,7 @@ class CurveServer(_CurveCodec):
             state=CurveState.WAIT_HELLO,
         )
         self._keys = keys
+        self._binding = bytes(binding)
         self._metadata = self._own_metadata(metadata)
         # the client's long-term key C, known once its INITIATE is valid
         self._client_key: Optional[bytes] = None
@@ -267,7 +276,9 @@ class CurveServer(_CurveCodec):
         cn_secret = bytearray(self._rng(32))
         try:
             cn_public = self._backend.scalarmult_base(cn_secret)
-            cookie = self._keys._mint_cookie(cn_client, cn_secret, self._rng(16), now)
+            cookie = self._keys._mint_cookie(
+                cn_client, cn_secret, self._rng(16), now, self._binding
+            )
             welcome_tail = bytes(self._rng(16))
             box = self._backend.box(
                 cn_public + cookie,
@@ -294,7 +305,9 @@ class CurveServer(_CurveCodec):
             )
 
         # 2. the cookie opens with the current or previous minute key
-        opened = self._keys._open_cookie(body[9 : 9 + COOKIE_SIZE], now)
+        opened = self._keys._open_cookie(
+            body[9 : 9 + COOKIE_SIZE], now, self._binding
+        )
         if opened is None:
             raise RemoteProtocolError(
                 "server: INITIATE cookie does not open (forged, or older than its "

@@ -8,8 +8,12 @@ made by the sans-IO :class:`curvezmq.zmtp.Connection` it owns. The protocol
    client asking to be admitted) or its endpoint (handshake done, refused);
 2. drains ``Connection.data_to_send()`` into the transport once per loop turn, so
    many messages sent in one turn leave in one ``write``;
-3. re-arms one timer from ``Connection.get_timer()``, plus the handshake deadline
-   (HANDSHAKE_IVL) until the handshake completes.
+3. re-arms one timer from ``Connection.get_timer()`` (heartbeats), plus the
+   handshake deadline (HANDSHAKE_IVL) until the handshake completes. The timer
+   is moved only when a deadline comes earlier; firing early costs one call that
+   does nothing, where moving it on every chunk would cost a timer per chunk.
+   While the socket holds this peer back (RCVHWM), the peer counts as alive:
+   its bytes wait unread by our choice.
 
 States: handshaking (from ``connection_made``), ready (``HandshakeCompleted``: the
 socket now routes over the connection), closed (``connection_lost``). A
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket as _socket
+import struct
 from typing import TYPE_CHECKING
 
 from ..auth import Decision
@@ -31,6 +37,7 @@ from ..zmtp import (
     CommandReceived,
     ErrorReceived,
     HandshakeCompleted,
+    HeartbeatTimedOut,
     MessageReceived,
 )
 
@@ -75,6 +82,7 @@ class ZmtpProtocol(asyncio.Protocol):
         self.refused = False  # the server sent ERROR: do not reconnect
         self.local_close = False  # we closed it on purpose (socket close)
         self.write_paused = False
+        self.reading_paused = False
         self.bytes_received = 0
         self.started = self.loop.time()
         self.handshake_time: float | None = None  # seconds, once done
@@ -93,14 +101,19 @@ class ZmtpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
-        if peer:
+        if isinstance(peer, tuple) and peer:
             self.peer_ip = str(peer[0])
             host = f"[{peer[0]}]" if ":" in self.peer_ip else self.peer_ip
             self.peer = f"{host}:{peer[1]}"
+        else:
+            # a unix socket (ipc): the peer has no address; name it by the
+            # endpoint and the peer process, as libzmq gives ZAP ":uid:gid:pid"
+            self.peer_ip = _peer_credentials(transport)
+            self.peer = f"{self.owner.label} {self.peer_ip}".rstrip()
 
         # build the sans-IO connection; a failure here is ours, not the peer's
         try:
-            self.conn = self.socket._new_connection(self.owner.options)
+            self.conn = self.socket._new_connection(self.owner.options, self.peer)
             self.conn.start(self.loop.time())
         except Exception:
             logger.exception("cannot start a connection with %s", self.peer)
@@ -126,7 +139,16 @@ class ZmtpProtocol(asyncio.Protocol):
             return
         self.bytes_received += len(data)
         try:
-            events = self.conn.receive_data(data, self.loop.time())
+            try:
+                events = self.conn.receive_data(data, self.loop.time())
+            except RemoteProtocolError as exc:
+                # what the peer sent before its violation was accepted: deliver
+                # it, then close (libzmq does the same)
+                for event in getattr(exc, "events", ()):
+                    if self.closing:
+                        break
+                    self._handle(event)
+                raise
             for event in events:
                 if self.closing:
                     break  # refused or failed halfway through this chunk
@@ -205,6 +227,8 @@ class ZmtpProtocol(asyncio.Protocol):
             self._refused(event.reason)
         elif kind is CommandReceived:
             self.socket._command(self.pipe, event.name, event.data)
+        elif kind is HeartbeatTimedOut:
+            self.fail(f"heartbeat: {event.reason} for {event.silence * 1000:.0f} ms")
         else:
             logger.debug("ignored %r from %s", event, self.peer)
 
@@ -295,6 +319,20 @@ class ZmtpProtocol(asyncio.Protocol):
         elif self._flush_handle is None:
             self._flush_handle = self.loop.call_soon(self._flush)
 
+    def send_subscription(self, topic: bytes, subscribe: bool) -> None:
+        """Send SUBSCRIBE or CANCEL in the form the peer's ZMTP version wants; it
+        leaves at the end of this loop turn.
+
+        Args:
+            topic: the prefix.
+            subscribe: False for CANCEL.
+        """
+        if self.closing:
+            return
+        self.conn.send_subscription(topic, subscribe)
+        if self._flush_handle is None:
+            self._flush_handle = self.loop.call_soon(self._flush)
+
     def _flush(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
@@ -336,34 +374,43 @@ class ZmtpProtocol(asyncio.Protocol):
     def pause_reading(self) -> None:
         """Stop reading the peer (the socket's inbox is at RCVHWM for it)."""
         if self.transport is not None and not self.transport.is_closing():
+            self.reading_paused = True
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
         """Read the peer again."""
         if self.transport is not None and not self.transport.is_closing():
+            self.reading_paused = False
+            # heartbeat silence counts from now, not from when we stopped
+            if self.conn is not None and not self.closing:
+                self.conn.keep_alive(self.loop.time())
             self.transport.resume_reading()
 
     # -- timers ---------------------------------------------------------------------
 
     def _arm_timer(self) -> None:
-        get_timer = getattr(self.conn, "get_timer", None)
-        deadline = get_timer() if get_timer is not None else None
-        if deadline == self._timer_at:
+        if self.conn is None:
             return
+        deadline = self.conn.get_timer()
+        if deadline is None:
+            return  # a timer already set fires early and harmlessly
         if self._timer is not None:
+            if self._timer_at <= deadline:
+                return
             self._timer.cancel()
-            self._timer = None
         self._timer_at = deadline
-        if deadline is not None:
-            self._timer = self.loop.call_at(deadline, self._on_timer)
+        self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        if self.closed:
+        if self.closed or self.closing:
             return
+        now = self.loop.time()
+        if self.reading_paused:
+            self.conn.keep_alive(now)
         try:
-            events = self.conn.handle_timer(self.loop.time()) or ()
+            events = self.conn.handle_timer(now) or ()
             for event in events:
                 if self.closing:
                     break
@@ -388,3 +435,18 @@ class ZmtpProtocol(asyncio.Protocol):
                 handle.cancel()
         self._timer = self._handshake_timer = self._flush_handle = None
         self._timer_at = None
+
+
+def _peer_credentials(transport) -> str:
+    # libzmq's ipc peer address: ":uid:gid:pid" of the process at the other end,
+    # from SO_PEERCRED (Linux); "" where the platform cannot tell
+    sock = transport.get_extra_info("socket")
+    peercred = getattr(_socket, "SO_PEERCRED", None)
+    if sock is None or peercred is None:
+        return ""
+    try:
+        raw = sock.getsockopt(_socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    except OSError:
+        return ""
+    pid, uid, gid = struct.unpack("3i", raw)
+    return f":{uid}:{gid}:{pid}"

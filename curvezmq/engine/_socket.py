@@ -7,15 +7,16 @@ completes; a connected endpoint's pipe is routable from ``connect`` on (for the
 patterns that route by load balancing), so messages sent early wait in it, as in
 libzmq.
 
-Every incoming message lands in one inbox, in arrival order, tagged with its pipe:
-that is fair queueing by arrival, and the pipe tells REP where to reply and ROUTER
-which id to prepend.
+Every incoming message waits in its pipe's inbox. The socket keeps the pipes that
+have messages in a ring and takes one message from the pipe at its head, which then
+goes to the back if it has more: fair queueing round robin, as libzmq does, so a
+fast peer cannot push a slow one's messages back. The pipe a message came from
+tells REP where to reply and ROUTER which id to prepend.
 
-TODO: libzmq fair-queues round robin over per-pipe queues; with one arrival-order
-inbox a fast peer can fill up to RCVHWM messages ahead of a slow one, which delays
-(never starves) the slow peer. The patterns (:mod:`._patterns`) override the ``_x*`` hooks:
-``_xattach``/``_xdetach`` (a pipe joins or leaves), ``_xdeliver`` (a message
-arrived), ``_xsend`` and ``_xrecv``.
+The patterns (:mod:`._patterns`) override the ``_x*`` hooks: ``_xattach`` /
+``_xdetach`` (a pipe joins or leaves), ``_xdeliver`` (a message arrived),
+``_xcommand`` (a SUBSCRIBE or CANCEL arrived), ``_xsend``, ``_xrecv`` and
+``_xhas_in``, and the checks ``_xcheck_send``, ``_xcheck_recv``, ``_xcan_send``.
 
 Everything here runs on the socket's event loop. ``send_nowait``/``recv_nowait``
 raise :class:`BusyError` when they would block; ``send``/``recv`` are coroutines
@@ -32,7 +33,13 @@ from typing import Callable, ClassVar
 
 from ..auth import AllowAny, AuthPolicy
 from ..codec import CurveServerKeys
-from ..errors import BusyError, ClosedError, InvalidKeyError, LocalProtocolError
+from ..errors import (
+    BrokenError,
+    BusyError,
+    ClosedError,
+    InvalidKeyError,
+    LocalProtocolError,
+)
 from ..keys import curve_public, key_bytes
 from ..zmtp import (
     Connection,
@@ -46,13 +53,23 @@ from ._pipe import Pipe
 from ._protocol import ZmtpProtocol, logger
 from ._transport import Connecter, Listener
 
-__all__ = ["Socket"]
+__all__ = ["Socket", "UnroutableError", "UnsupportedError"]
 
 _DEFAULT_POLICY = AllowAny()
 _WIRE_LOGGER = logging.getLogger("curvezmq.zmtp")
 
 # How often a lingering close checks whether its queues have drained, in seconds.
 _LINGER_POLL = 0.005
+
+
+class UnsupportedError(LocalProtocolError):
+    """The socket type cannot do this at all: send on PULL or SUB, receive on PUSH
+    or PUB (libzmq's ENOTSUP)."""
+
+
+class UnroutableError(BrokenError):
+    """ROUTER_MANDATORY: no connected peer has the routing id a message names
+    (libzmq's EHOSTUNREACH)."""
 
 
 class Socket:
@@ -88,7 +105,11 @@ class Socket:
         self.last_endpoint = ""
         self.last_properties: dict = {}
         self.closed = False
-        self._inbox: deque = deque()
+        # the pipes with messages waiting, in fair-queue order, each at most once
+        self._ready: deque[Pipe] = deque()
+        # callables told that the socket may have become readable or writable
+        # (Poller), called on the loop thread
+        self._watchers: list[Callable[[], None]] = []
         self._readers: list[asyncio.Future] = []
         self._writers: list[asyncio.Future] = []
         self._listeners: list[Listener] = []
@@ -104,18 +125,21 @@ class Socket:
     # -- endpoints ------------------------------------------------------------------
 
     def bind(self, endpoint: str) -> str:
-        """Listen on a tcp endpoint.
+        """Listen on a tcp or ipc endpoint.
 
         Args:
             endpoint: ``tcp://host:port``; ``*`` as the host binds every IPv4
-                interface, ``*`` or ``0`` as the port picks a free one.
+                interface (and every IPv6 one with the ``ipv6`` option), ``*``
+                or ``0`` as the port picks a free one. ``ipc://path``;
+                ``ipc://*`` makes a fresh path.
 
         Returns:
-            the bound endpoint with the real port.
+            the bound endpoint with the real port or path (LAST_ENDPOINT).
 
         Raises:
-            EndpointError: the endpoint is malformed or not tcp.
-            OSError: the address cannot be bound.
+            EndpointError: the endpoint is malformed or neither tcp nor ipc.
+            OSError: the address cannot be bound (EADDRINUSE for an ipc path a
+                live socket listens on).
             InvalidKeyError: the CURVE options are incomplete.
             ClosedError: the socket is closed.
         """
@@ -128,13 +152,13 @@ class Socket:
         return self.last_endpoint
 
     def connect(self, endpoint: str) -> None:
-        """Connect to a tcp endpoint, and keep reconnecting until closed.
+        """Connect to a tcp or ipc endpoint, and keep reconnecting until closed.
 
         Args:
-            endpoint: ``tcp://host:port``.
+            endpoint: ``tcp://host:port`` or ``ipc://path``.
 
         Raises:
-            EndpointError: the endpoint is malformed or not tcp.
+            EndpointError: the endpoint is malformed or neither tcp nor ipc.
             InvalidKeyError: the CURVE options are incomplete.
             ClosedError: the socket is closed.
         """
@@ -216,8 +240,10 @@ class Socket:
                     "curve_publickey is not the public key of curve_secretkey"
                 )
 
-    def _new_connection(self, options: Options) -> Connection:
-        # options: the endpoint's copy, taken at bind or connect
+    def _new_connection(self, options: Options, peer: str = "") -> Connection:
+        # options: the endpoint's copy, taken at bind or connect; peer: the
+        # remote address and port, which binds a CURVE server's cookies to this
+        # connection
         if options.curve_server:
             secret = options.curve_secretkey
             keys = self._server_keys.get(secret)
@@ -225,7 +251,7 @@ class Socket:
                 # one set of cookie keys per server key, shared by its endpoints
                 public = key_bytes(curve_public(secret))
                 keys = self._server_keys[secret] = CurveServerKeys(public, secret)
-            mechanism = CurveServerMechanism(keys)
+            mechanism = CurveServerMechanism(keys, binding=peer.encode())
         elif options.curve_serverkey is not None:
             mechanism = CurveClientMechanism(
                 public_key=options.curve_publickey,
@@ -234,11 +260,16 @@ class Socket:
             )
         else:
             mechanism = NullMechanism()
+        # libzmq: HEARTBEAT_TIMEOUT -1 means the interval; times in ms
+        timeout = options.heartbeat_timeout
         return Connection(
             self.socket_type,
             mechanism,
             identity=options.routing_id,
             max_message_size=options.maxmsgsize,
+            heartbeat_ivl=options.heartbeat_ivl / 1000,
+            heartbeat_ttl=options.heartbeat_ttl / 1000,
+            heartbeat_timeout=None if timeout < 0 else timeout / 1000,
             logger=_WIRE_LOGGER,
         )
 
@@ -277,9 +308,9 @@ class Socket:
 
     def _attach_pipe(self, pipe: Pipe) -> None:
         # a connected endpoint's pipe, routable before any connection exists
-        if not pipe.attached:
-            self._xattach(pipe, None)
+        if not pipe.attached and self._xattach(pipe, None) is None:
             pipe.attached = True
+            self._wake_writers()
 
     def _detach_pipe(self, pipe: Pipe) -> None:
         if pipe.attached:
@@ -307,38 +338,91 @@ class Socket:
 
     def _command(self, pipe: Pipe, name: str, data: bytes) -> None:
         # SUBSCRIBE / CANCEL: meaningful to PUB-side patterns only
-        logger.debug("ignored %s from %s", name, pipe.label)
+        if pipe is not None and not self.closed:
+            self._xcommand(pipe, name, data)
 
-    # -- the inbox --------------------------------------------------------------------
+    # -- the fair queue ---------------------------------------------------------------
 
     def _push(self, pipe: Pipe, frames: list) -> None:
-        self._inbox.append((pipe, frames))
-        pipe.inbound += 1
+        inbox = pipe.inbox
+        if not inbox:
+            self._ready.append(pipe)
+        inbox.append(frames)
         hwm = self.options.rcvhwm
         protocol = pipe.protocol
-        if 0 < hwm <= pipe.inbound and not pipe.reading_paused and protocol:
+        if 0 < hwm <= len(inbox) and not pipe.reading_paused and protocol:
             # the application is behind: let TCP hold this peer back
             pipe.reading_paused = True
             protocol.pause_reading()
         if self._readers:
             _wake(self._readers)
+        if self._watchers:
+            self._notify_watchers()
 
     def _pop(self) -> tuple[Pipe, list]:
+        # round robin over the pipes that have messages: one from the head pipe,
+        # which goes to the back of the ring if it has more
+        ready = self._ready
         try:
-            pipe, frames = self._inbox.popleft()
+            pipe = ready.popleft()
         except IndexError:
             raise BusyError("no message has arrived") from None
-        pipe.inbound -= 1
+        inbox = pipe.inbox
+        frames = inbox.popleft()
+        if inbox:
+            ready.append(pipe)
         self.last_properties = pipe.properties
-        if pipe.reading_paused and pipe.inbound <= self.options.rcvhwm // 2:
+        if pipe.reading_paused and len(inbox) <= self.options.rcvhwm // 2:
             pipe.reading_paused = False
             if pipe.protocol is not None:
                 pipe.protocol.resume_reading()
         return pipe, frames
 
+    def _drop_inbox(self) -> None:
+        # forget every message not taken yet (REQ before a new request, close)
+        for pipe in self._ready:
+            pipe.inbox.clear()
+            if pipe.reading_paused:
+                pipe.reading_paused = False
+                if pipe.protocol is not None:
+                    pipe.protocol.resume_reading()
+        self._ready.clear()
+
+    def _wake_readers(self) -> None:
+        # a pattern with its own queue (XPUB) has something new
+        if self._readers:
+            _wake(self._readers)
+        if self._watchers:
+            self._notify_watchers()
+
     def _wake_writers(self) -> None:
         if self._writers:
             _wake(self._writers)
+        if self._watchers:
+            self._notify_watchers()
+
+    def _notify_watchers(self) -> None:
+        for watcher in list(self._watchers):
+            try:
+                watcher()
+            except Exception:
+                logger.exception("a socket watcher failed")
+
+    def add_watcher(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` whenever the socket may have become readable or
+        writable, or was closed (for pollers); on the loop thread.
+
+        Args:
+            watcher: a quick callable taking no arguments.
+        """
+        self._watchers.append(watcher)
+
+    def remove_watcher(self, watcher: Callable[[], None]) -> None:
+        """Stop calling a watcher added before; unknown ones are ignored."""
+        try:
+            self._watchers.remove(watcher)
+        except ValueError:
+            pass
 
     # -- pattern hooks ------------------------------------------------------------------
 
@@ -350,13 +434,25 @@ class Socket:
         raise NotImplementedError
 
     def _xdeliver(self, pipe: Pipe, frames: list) -> None:
+        """A whole message arrived on a pipe; queue it (or filter, or raise
+        RemoteProtocolError to drop the connection)."""
         self._push(pipe, frames)
 
+    def _xcommand(self, pipe: Pipe, name: str, data: bytes) -> None:
+        """The peer sent SUBSCRIBE or CANCEL (PUB and XPUB act on it)."""
+        logger.debug("ignored %s from %s", name, pipe.label)
+
     def _xsend(self, frames: list) -> None:
+        """Route one whole message; raise BusyError when it must wait."""
         raise NotImplementedError
 
     def _xrecv(self) -> list:
+        """Take one message; raise BusyError when there is none."""
         return self._pop()[1]
+
+    def _xhas_in(self) -> bool:
+        """Whether ``_xrecv`` would return a message now."""
+        return bool(self._ready)
 
     def _xcheck_send(self) -> None:
         """Raise LocalProtocolError if a send may not start now (REQ, REP)."""
@@ -416,6 +512,7 @@ class Socket:
             ClosedError: the socket is closed.
         """
         self._check_open()
+        self._xcheck_recv()
         return self._xrecv()
 
     async def send(self, frames: list, timeout: float | None = None) -> None:
@@ -460,6 +557,7 @@ class Socket:
         deadline = self._deadline(timeout, self.options.rcvtimeo)
         while True:
             self._check_open()
+            self._xcheck_recv()
             try:
                 return self._xrecv()
             except BusyError:
@@ -477,7 +575,7 @@ class Socket:
             whether a message is ready.
         """
         deadline = None if timeout is None else self.loop.time() + timeout
-        while not self._inbox:
+        while not self._xhas_in():
             self._check_open()
             if deadline is not None and self.loop.time() >= deadline:
                 return False
@@ -487,10 +585,30 @@ class Socket:
                 return False
         return True
 
+    async def wait_writable(self, timeout: float | None) -> bool:
+        """Wait until a send would neither block nor raise EFSM (for ``poll``).
+
+        Args:
+            timeout: seconds, or None for no limit.
+
+        Returns:
+            whether a send would go through now.
+        """
+        deadline = None if timeout is None else self.loop.time() + timeout
+        while not self.can_send():
+            self._check_open()
+            if deadline is not None and self.loop.time() >= deadline:
+                return False
+            try:
+                await self._wait(self._writers, deadline, "send")
+            except BusyError:
+                return False
+        return True
+
     @property
     def readable(self) -> bool:
-        """Whether a message waits in the inbox (REQ/REP rules not applied)."""
-        return bool(self._inbox)
+        """Whether a message is waiting (REQ/REP order rules not applied)."""
+        return self._xhas_in()
 
     def _deadline(self, timeout: float | None, option_ms: int) -> float | None:
         if timeout is None:
@@ -547,7 +665,9 @@ class Socket:
             waiters.clear()
         for listener in self._listeners:
             listener.close()
-        self._inbox.clear()
+        self._drop_inbox()
+        if self._watchers:
+            self._notify_watchers()
         linger_ms = self.options.linger if linger is None else linger
         self._close_task = self.loop.create_task(self._close(linger_ms))
         return self._close_task

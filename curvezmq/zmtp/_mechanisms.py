@@ -282,15 +282,24 @@ class CurveServerMechanism(_CurveMechanism):
         drop_invalid: drop a MESSAGE that fails to open instead of closing.
         rng: randomness ``rng(n) -> bytes``; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
+        binding: identifies the connection (its peer address and port), so that
+            its cookie opens on no other connection (see ``codec.CurveServer``).
     """
 
     as_server = True
 
     def __init__(
-        self, server_keys, *, drop_invalid: bool = False, rng=None, backend=None
+        self,
+        server_keys,
+        *,
+        drop_invalid: bool = False,
+        rng=None,
+        backend=None,
+        binding: bytes = b"",
     ) -> None:
         super().__init__(drop_invalid=drop_invalid, rng=rng, backend=backend)
         self._server_keys = server_keys
+        self._binding = binding
 
     def __repr__(self) -> str:
         return "CurveServerMechanism()"
@@ -305,6 +314,7 @@ class CurveServerMechanism(_CurveMechanism):
             rng=self._rng,
             backend=self._backend,
             logger=logger,
+            binding=self._binding,
         )
 
     def _limit(self) -> tuple[int, str, Reason]:

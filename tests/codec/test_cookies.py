@@ -206,3 +206,24 @@ def test_cookie_holds_c_prime_and_s_prime_sealed_with_the_minute_key():
     )
     assert plain[:32] == pipe.client._cn_public
     assert plain[32:] == bytes(range(32))
+
+
+def test_a_bound_cookie_opens_only_on_its_own_connection():
+    keys = _keys()
+    victim = make_pipe(keys=keys, seed=b"victim", binding=b"10.0.0.1:4000")
+    victim.client.start(0.0)
+    victim.server.receive(victim.client.data_to_send()[0], 0.0)
+    victim.client.receive(victim.server.data_to_send()[0], 0.0)
+    [initiate] = victim.client.data_to_send()
+
+    # raced onto another connection, the INITIATE's cookie does not open there
+    thief = make_pipe(keys=keys, seed=b"thief", binding=b"10.0.0.2:5000")
+    thief.client.start(0.0)
+    thief.server.receive(thief.client.data_to_send()[0], 0.0)
+    with pytest.raises(RemoteProtocolError) as info:
+        thief.server.receive(initiate, 0.0)
+    assert info.value.reason is Reason.ZMTP_CRYPTOGRAPHIC
+
+    # and the honest client, on its own connection, still gets through
+    [event] = victim.server.receive(initiate, 0.0)
+    assert event.client_key == keypair(b"victim client").public

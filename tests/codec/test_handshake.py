@@ -335,9 +335,9 @@ def test_server_wipes_short_secret_after_sealing_the_cookie(monkeypatch):
     seen = []
     real = pipe.server._keys._mint_cookie
 
-    def spy(cn_client, cn_secret, tail, now):
+    def spy(cn_client, cn_secret, tail, now, binding=b""):
         seen.append(cn_secret)
-        return real(cn_client, cn_secret, tail, now)
+        return real(cn_client, cn_secret, tail, now, binding)
 
     monkeypatch.setattr(pipe.server._keys, "_mint_cookie", spy)
     pipe.client.start(0.0)

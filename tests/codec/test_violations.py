@@ -308,7 +308,14 @@ def test_one_flipped_byte_in_the_vouch_or_client_key_is_caught(position, mask):
     machine.receive(client.hello(), 0.0)
     with pytest.raises(RemoteProtocolError) as info:
         machine.receive(client.welcome(machine.data_to_send()[0]), 0.0)
-    assert info.value.reason is Reason.ZMTP_CRYPTOGRAPHIC
+    # setting bit 255 of C makes it non-canonical, which is refused before the
+    # vouch is opened (X25519 ignores that bit, so the vouch alone would open)
+    expected = (
+        Reason.ZMTP_KEY_EXCHANGE
+        if position == 31 and mask & 0x80
+        else Reason.ZMTP_CRYPTOGRAPHIC
+    )
+    assert info.value.reason is expected
     assert machine.state is CurveState.ERROR
 
 
