@@ -1,8 +1,15 @@
-"""Bound and connected tcp endpoints: listening, connecting and reconnecting.
+"""Bound and connected endpoints (tcp, ipc): listening, connecting, reconnecting.
 
 A :class:`Listener` owns one listening socket and the connections it accepted
 until their handshakes complete. A :class:`Connecter` owns one connected endpoint:
 its persistent pipe, its current connection, and the reconnect schedule.
+
+tcp binds IPv4 only unless the socket's IPV6 option is on; then ``*`` binds one
+dual-stack IPv6 socket and host names resolve to both families, as in libzmq.
+ipc is asyncio's unix sockets. Binding an ipc path replaces a stale socket file
+left behind by a process that died, and the file is removed when the listener
+closes. Unlike libzmq, which unlinks whatever is there, a path where a live
+socket still accepts is refused with EADDRINUSE instead of stolen from it.
 
 Reconnecting. After a failed attempt, a lost connection or a failed handshake the
 connecter waits and tries again. The wait starts at RECONNECT_IVL and doubles with
@@ -18,8 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
+import os
 import random
+import shutil
 import socket as _socket
+import stat
+import tempfile
 from typing import TYPE_CHECKING
 
 from ._endpoint import Endpoint, format_endpoint
@@ -48,7 +60,7 @@ _MIN_DELAY = 0.01
 
 
 class Listener:
-    """One bound tcp endpoint.
+    """One bound endpoint (tcp or ipc).
 
     Args:
         socket: the engine socket.
@@ -57,6 +69,7 @@ class Listener:
     Attributes:
         options: the socket's options as they were at ``bind``.
         endpoint: the bound address as LAST_ENDPOINT shows it.
+        label: the same, naming the endpoint in logs.
     """
 
     def __init__(self, socket: Socket, endpoint: Endpoint) -> None:
@@ -69,66 +82,140 @@ class Listener:
         self._sock: _socket.socket | None = None
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task | None = None
+        self._unlink: str | None = None  # the ipc file we made
+        self._tmpdir: str | None = None  # the directory ipc://* made
+
+    @property
+    def label(self) -> str:
+        return self.endpoint or self.requested.text
 
     def open(self) -> str:
         """Bind and listen now; accepting starts on the next loop turn.
 
         Returns:
-            the bound endpoint, e.g. ``tcp://127.0.0.1:45197``.
+            the bound endpoint, e.g. ``tcp://127.0.0.1:45197``,
+            ``tcp://[::]:45197`` or ``ipc:///tmp/tmpab12cd/socket``.
 
         Raises:
-            OSError: the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL...).
+            OSError: the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL,
+                ENODEV for a host that does not resolve in the enabled
+                families...).
         """
-        host = self.requested.host or "0.0.0.0"
-        infos = _socket.getaddrinfo(
-            host,
-            self.requested.port,
-            type=_socket.SOCK_STREAM,
-            flags=_socket.AI_PASSIVE,
-        )
-        family, kind, proto, _, address = infos[0]
-        sock = _socket.socket(family, kind, proto)
+        if self.requested.transport == "ipc":
+            sock = self._bind_ipc()
+            serve = self.socket.loop.create_unix_server
+        else:
+            sock = self._bind_tcp()
+            serve = self.socket.loop.create_server
+        self._sock = sock
+        self._task = self.socket.loop.create_task(self._serve(serve, sock))
+        logger.info("listening on %s", self.endpoint)
+        return self.endpoint
+
+    def _bind_tcp(self) -> _socket.socket:
+        host, port = self.requested.host, self.requested.port
+        ipv6 = self.options.ipv6 and _socket.has_ipv6
+        if not host:
+            # the wildcard: one dual-stack socket with IPV6, else IPv4 only
+            family = _socket.AF_INET6 if ipv6 else _socket.AF_INET
+            address = ("::" if ipv6 else "0.0.0.0", port)
+            proto = 0
+        else:
+            try:
+                infos = _socket.getaddrinfo(
+                    host,
+                    port,
+                    family=_socket.AF_UNSPEC if ipv6 else _socket.AF_INET,
+                    type=_socket.SOCK_STREAM,
+                    flags=_socket.AI_PASSIVE,
+                )
+            except _socket.gaierror as exc:
+                # libzmq: ENODEV for an address it cannot use (an IPv6 one
+                # without the IPV6 option, an unknown name)
+                raise OSError(
+                    errno.ENODEV, f"cannot bind {host!r}: {exc.strerror}"
+                ) from exc
+            family, _, proto, _, address = infos[0]
+        sock = _socket.socket(family, _socket.SOCK_STREAM, proto)
         try:
             if hasattr(_socket, "SO_REUSEADDR") and not _is_windows():
                 sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+            if family == _socket.AF_INET6 and not host:
+                sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0)
             sock.bind(address)
             sock.listen(self.options.backlog)
             sock.setblocking(False)
         except OSError:
             sock.close()
             raise
-        self._sock = sock
         bound = sock.getsockname()
         self.endpoint = format_endpoint(bound[0], bound[1])
-        self._task = self.socket.loop.create_task(self._serve(sock))
-        logger.info("listening on %s", self.endpoint)
-        return self.endpoint
+        return sock
 
-    async def _serve(self, sock: _socket.socket) -> None:
-        self._server = await self.socket.loop.create_server(
+    def _bind_ipc(self) -> _socket.socket:
+        path = self.requested.path
+        if path == "*":
+            # libzmq makes a fresh directory and binds "socket" in it
+            self._tmpdir = tempfile.mkdtemp(prefix="curvezmq-")
+            path = os.path.join(self._tmpdir, "socket")
+        abstract = path.startswith("@")
+        if not abstract:
+            _remove_stale_socket(path)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.bind("\0" + path[1:] if abstract else path)
+            sock.listen(self.options.backlog)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            self._remove_files()
+            raise
+        if not abstract:
+            self._unlink = path
+        self.endpoint = "ipc://" + path
+        return sock
+
+    async def _serve(self, serve, sock: _socket.socket) -> None:
+        self._server = await serve(
             lambda: ZmtpProtocol(self.socket, self, outgoing=False),
             sock=sock,
         )
 
     def close(self) -> None:
-        """Stop accepting and drop the handshakes still in progress."""
+        """Stop accepting, drop the handshakes still in progress, and remove the
+        ipc file we made."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self._server is not None:
             self._server.close()
         elif self._sock is not None:
             self._sock.close()
+        self._remove_files()
         for protocol in list(self.pending):
             protocol.local_close = True
             protocol.abort()
         self.pending.clear()
+
+    def _remove_files(self) -> None:
+        path, self._unlink = self._unlink, None
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # someone else removed or replaced it: leave theirs
+        tmpdir, self._tmpdir = self._tmpdir, None
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
     # -- protocol callbacks -----------------------------------------------------------
 
     def connection_made(self, protocol: ZmtpProtocol) -> None:
         self.pending[protocol] = None
         if len(self.pending) > MAX_PENDING_HANDSHAKES:
-            victim = min(self.pending, key=lambda p: (p.bytes_received, p.started))
+            # least progress first (a partial greeting counts as none), then the
+            # oldest: a newcomer has had no chance yet, so among peers that have
+            # proven nothing the one that has wasted its slot longest goes
+            victim = min(self.pending, key=_eviction_order)
             del self.pending[victim]
             victim.fail(
                 f"dropped: more than {MAX_PENDING_HANDSHAKES} handshakes pending on "
@@ -143,8 +230,14 @@ class Listener:
         self.pending.pop(protocol, None)
 
 
+def _eviction_order(protocol: ZmtpProtocol) -> tuple:
+    conn = protocol.conn
+    progress = conn.handshake_progress if conn is not None else 0
+    return (progress, protocol.started)
+
+
 class Connecter:
-    """One connected tcp endpoint, reconnected with backoff until it is closed.
+    """One connected endpoint (tcp or ipc), reconnected with backoff until closed.
 
     Args:
         socket: the engine socket.
@@ -164,6 +257,7 @@ class Connecter:
         self.socket = socket
         self.options = dataclasses.replace(socket.options)
         self.endpoint = endpoint
+        self.label = endpoint.text
         self.pipe = Pipe(socket, endpoint.text, persistent=True)
         self.protocol: ZmtpProtocol | None = None
         self.attempts = 0
@@ -195,12 +289,21 @@ class Connecter:
         if self.stopped:
             return
         self.attempts += 1
+        endpoint = self.endpoint
+        loop = self.socket.loop
+
+        def factory() -> ZmtpProtocol:
+            return ZmtpProtocol(self.socket, self, outgoing=True)
+
         try:
-            await self.socket.loop.create_connection(
-                lambda: ZmtpProtocol(self.socket, self, outgoing=True),
-                self.endpoint.host,
-                self.endpoint.port,
-            )
+            if endpoint.transport == "ipc":
+                await loop.create_unix_connection(factory, endpoint.address)
+            else:
+                # IPv4 only unless IPV6 is on, as libzmq resolves
+                family = _socket.AF_UNSPEC if self.options.ipv6 else _socket.AF_INET
+                await loop.create_connection(
+                    factory, endpoint.host, endpoint.port, family=family
+                )
         except OSError as exc:
             # a server that is not up yet is normal: say it quietly
             logger.debug("connect to %s failed: %s", self.endpoint.text, exc)
@@ -260,6 +363,30 @@ class Connecter:
             self.stopped = True
             return
         self._schedule()
+
+
+def _remove_stale_socket(path: str) -> None:
+    # a socket file nobody accepts on any more is what a crashed process left:
+    # remove it, as libzmq does; a live one is in use; anything else is not ours
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise OSError(errno.EADDRINUSE, f"{path} exists and is not a socket")
+    probe = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        probe.setblocking(False)
+        code = probe.connect_ex(path)
+    finally:
+        probe.close()
+    if code in (errno.ECONNREFUSED, errno.ENOENT):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        return
+    raise OSError(errno.EADDRINUSE, f"a socket is listening on {path}")
 
 
 def _is_windows() -> bool:

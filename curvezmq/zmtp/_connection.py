@@ -246,6 +246,7 @@ class Connection:
         self._codec = mechanism._codec
 
         self._state = ConnectionState.IDLE
+        self._handshake_steps = 0
         self._peer_version: tuple[int, int] | None = None
         self._error: RemoteProtocolError | None = None
         self._out: list = []
@@ -305,6 +306,13 @@ class Connection:
     def mechanism(self) -> Mechanism:
         """The mechanism this connection runs."""
         return self._mechanism
+
+    @property
+    def handshake_progress(self) -> int:
+        """How far the peer has come: 0 until its whole greeting arrived, then 1 plus
+        the handshake commands it got accepted. A partial greeting counts as
+        nothing, so a peer cannot look busy by trickling bytes."""
+        return self._handshake_steps
 
     def _check(self, operation: str) -> None:
         if self._state not in _ALLOWED[operation]:
@@ -635,6 +643,7 @@ class Connection:
         self._pos = GREETING_SIZE
         self._peer_version = version
         self._state = ConnectionState.HANDSHAKE
+        self._handshake_steps = 1
         self._log.debug(
             "ZMTP %d.%d peer greeting, mechanism %s",
             *version,
@@ -718,6 +727,7 @@ class Connection:
                 Reason.ZMTP_UNEXPECTED_COMMAND,
             )
         outcome = self._mechanism._receive(body, now)
+        self._handshake_steps += 1
         self._flush_mechanism()
 
         if outcome is None:

@@ -50,13 +50,6 @@ def test_bare_connections_above_the_cap_do_not_lock_out(small_cap, server, pctx,
     assert_nothing_delivered(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine Listener.connection_made picks the eviction victim when a "
-    "connection is accepted, before it has sent anything: the newcomer always has "
-    "bytes_received == 0, so once the cap is full of peers that each sent one byte, "
-    "every new (honest) connection is the one evicted: a lockout for HANDSHAKE_IVL",
-)
 def test_one_byte_each_above_the_cap_does_not_lock_out(small_cap, server, pctx, keys):
     socks = _flood(server, CAP + 4, b"\xff")
     try:
