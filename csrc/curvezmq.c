@@ -25,7 +25,7 @@
 
 #include "curvezmq.h"
 
-#define CURVEZMQ_C_VERSION "0.1.0"
+#define CURVEZMQ_C_VERSION "0.1.1"
 
 /* NaCl's padding: 32 zero bytes before a plaintext, 16 before a box. */
 #define ZEROBYTES 32
