@@ -798,12 +798,15 @@ crypto_secretbox_open(unsigned char *m, const unsigned char *c,
  * more folds back to weight w - 255, times 19.
  *
  * Bounds that keep every sum inside its integer type (checked for the worst
- * inputs the ladder produces):
+ * inputs the ladder produces, which are fe_sub results):
  *   - fe_mul, fe_sq and fe_mul_a24 return limbs below 2^w(i) + 2^18;
  *   - fe_add of two such results stays below 2^(w(i) + 1.1);
  *   - fe_sub(f, g) adds 2p before subtracting, so g must be a product
- *     result (limbs below 2p's), and stays below 2^(w(i) + 1.6);
- *   - fe_mul and fe_sq accept limbs up to 2^(w(i) + 3), more than that.
+ *     result (limbs below 2p's); with f one too it stays below
+ *     2^(w(i) + 1.6);
+ *   - fe_mul and fe_sq accept limbs up to 2^(w(i) + 3) with 64-bit limbs
+ *     (column sums below 2^115) and up to 2^(w(i) + 1.7) with 32-bit limbs
+ *     (19 times a limb must fit 32 bits; column sums stay below 2^63).
  */
 
 #if PORTABLE_WIDE
@@ -907,7 +910,7 @@ static const limb fe_two_p[FE_LIMBS] = {
     0x3fffffe, 0x7fffffe, 0x3fffffe, 0x7fffffe, 0x3fffffe
 };
 
-/* Carries ten 64-bit column sums (each below 2^64 - 2^40) into h. */
+/* Carries ten 64-bit column sums (each below 2^63) into h. */
 static inline void
 fe_carry_wide(fe h, uint64_t t[FE_LIMBS])
 {

@@ -147,6 +147,7 @@ check_box(void)
 static void
 check_primitives(void)
 {
+    static const unsigned char sigma[16] = "expand 32-byte k";
     unsigned char k[32], in[16], out[64], x[32], y[32], tag[16];
     unsigned char m[300];
     int rc;
@@ -157,8 +158,8 @@ check_primitives(void)
     SECRET(k, 32);
     SECRET(m, sizeof m);
 
-    crypto_core_hsalsa20(out, in, k, (const unsigned char *) "expand 32-byte k");
-    crypto_core_salsa20(out, in, k, (const unsigned char *) "expand 32-byte k");
+    crypto_core_hsalsa20(out, in, k, sigma);
+    crypto_core_salsa20(out, in, k, sigma);
     crypto_stream_xsalsa20_xor(m, m, sizeof m, out, k);
 
     crypto_onetimeauth(tag, m, sizeof m, k);
