@@ -206,9 +206,13 @@ class ZmtpProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.write_paused = True
+        if self.conn is not None:
+            self.conn.writing_paused = True
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        if self.conn is not None:
+            self.conn.writing_paused = False
         if self.pipe is not None:
             self.pipe.drain()
             self.socket._wake_writers()

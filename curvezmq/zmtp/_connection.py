@@ -10,9 +10,12 @@ whatever :meth:`~Connection.data_to_send` returns, and passes the time in as ``n
 
 States (:class:`ConnectionState`), in the order a connection walks through them::
 
-    IDLE --start--> GREETING --peer greeting ok--> HANDSHAKE --+--> ESTABLISHED
-                                                               |
-                  (CURVE server) valid INITIATE: AUTHENTICATING+--accept-->
+    IDLE --start--> GREETING --peer greeting ok--> HANDSHAKE ------> ESTABLISHED
+                           |                         |    ^
+                           | (NULL, authenticate)    |    | accept (more commands
+                           v                         v    |  to come: NULL, PLAIN)
+                         AUTHENTICATING <--(CURVE INITIATE, PLAIN HELLO)
+                           --accept (nothing more to come)--> ESTABLISHED
     any state --violation, peer ERROR, refuse(), close()--> CLOSED
 
 - IDLE: created; nothing queued.
@@ -20,11 +23,15 @@ States (:class:`ConnectionState`), in the order a connection walks through them:
   three pieces and deadlocks with a peer that waits for all 64 bytes before
   sending), followed by the mechanism's first command if it speaks first (NULL
   READY, CURVE HELLO). The peer's greeting is judged byte by byte as it arrives.
-- HANDSHAKE: the mechanism (NULL or CURVE) exchanges its commands. Every frame body
-  goes to the mechanism, whatever its flags (libzmq does not check the COMMAND bit
-  of handshake frames either).
-- AUTHENTICATING: a CURVE server has checked INITIATE and waits for the
-  application's :meth:`~Connection.accept` or :meth:`~Connection.refuse`.
+- HANDSHAKE: the mechanism (NULL, PLAIN or CURVE) exchanges its commands. Every
+  frame body goes to the mechanism, whatever its flags (libzmq does not check the
+  COMMAND bit of handshake frames either).
+- AUTHENTICATING: the mechanism asked for a decision on the peer (an
+  AuthenticationRequested: a CURVE server after INITIATE, a PLAIN server after
+  HELLO, NULL with authentication right after the greeting) and waits for the
+  application's :meth:`~Connection.accept` or :meth:`~Connection.refuse`. CURVE
+  and PLAIN peers must stay silent meanwhile; a NULL peer's READY is kept until
+  the decision.
 - ESTABLISHED: messages flow. Under NULL a frame body is a message part (or a
   command when the COMMAND flag is set); under CURVE every frame body is a MESSAGE
   that the codec opens, and MORE and COMMAND come only from the inner flags byte.
@@ -76,6 +83,7 @@ import struct
 from .. import codec as _codec
 from ..errors import LimitError, LocalProtocolError, Reason, RemoteProtocolError
 from ._events import (
+    AuthenticationRequested,
     CommandReceived,
     ErrorReceived,
     HandshakeCompleted,
@@ -117,6 +125,13 @@ CURVE_MESSAGE_OVERHEAD = 33
 # sends about 40 bytes; 8 KiB leaves room for application properties while keeping
 # what an unauthenticated peer can make us buffer small.
 DEFAULT_MAX_METADATA = 8192
+
+# The most parts one received message may have. ZeroMQ envelopes add a frame per
+# hop, and applications rarely send more than a few parts; a cap keeps a peer that
+# never ends its message from piling parts up (libzmq has none), and bounds the
+# memory of one message to MAX_MESSAGE_PARTS * max_message_size when a size limit
+# is set.
+MAX_MESSAGE_PARTS = 1024
 
 # PING = "\x04PING" + ttl(2) + context(0..16) (PROTOCOL.md section 5). A shorter
 # PING is ignored: libzmq echoes 16 bytes read past the end of one, we never do.
@@ -169,7 +184,8 @@ class Connection:
 
     Args:
         socket_type: our socket type, ``"DEALER"``, ``"ROUTER"``, ``"REQ"``...
-        mechanism: a :class:`NullMechanism`, :class:`CurveClientMechanism` or
+        mechanism: a :class:`NullMechanism`, :class:`PlainClientMechanism`,
+            :class:`PlainServerMechanism`, :class:`CurveClientMechanism` or
             :class:`CurveServerMechanism`, used by this connection only.
         identity: our Identity property (sent by REQ, DEALER and ROUTER), 0..255
             bytes.
@@ -257,6 +273,8 @@ class Connection:
         self._expect = ""
         self._limit_reason = Reason.ZMTP_UNSPECIFIED
         self._on_frame = self._handshake_frame
+        # what accept() attached to the peer, reported when the handshake completes
+        self._auth_metadata: dict = {}
         # heartbeats: the clock as of the last call that passed one in, when the
         # peer last sent any bytes, and the deadlines (None: not armed)
         self._heartbeat_ivl = heartbeat_ivl
@@ -269,11 +287,12 @@ class Connection:
         self._next_ping: float | None = None
         self._pong_deadline: float | None = None
         self._peer_ttl = 0.0
-        # the parts of the message being received, up to one without MORE
-        # TODO: the number of parts is not bounded: a peer can send MORE frames
-        # forever and they pile up here until the last one; libzmq bounds this only
-        # through its pipe, so a cap on parts or total bytes belongs here or in the
-        # engine's high-water mark.
+        # set by the caller while its transport cannot take more bytes: what the
+        # peer provokes (PONGs) is then not queued
+        self.writing_paused = False
+        # the parts of the message being received, up to one without MORE; at
+        # most MAX_MESSAGE_PARTS, so with max_message_size set a peer that never
+        # ends its message can pin at most their product
         self._parts: list = []
 
     def __repr__(self) -> str:
@@ -464,30 +483,49 @@ class Connection:
         self._out.append(body)
 
     def accept(self, user_id: bytes = b"", metadata=None) -> list:
-        """Let the client of an AuthenticationRequested in (CURVE server).
+        """Let the peer of an AuthenticationRequested in.
 
         Args:
-            user_id: who the client is, as a ZAP handler would name it.
-            metadata: properties the decision attaches to this client (a ZAP
+            user_id: who the peer is, as a ZAP handler would name it.
+            metadata: properties the decision attaches to this peer (a ZAP
                 reply's metadata), or None. They are reported in
                 HandshakeCompleted.auth_metadata and never sent to the peer.
 
         Returns:
-            ``[HandshakeCompleted]``; READY is queued for data_to_send.
+            ``[HandshakeCompleted]`` when the handshake is now complete (CURVE;
+            NULL when the peer's READY already came), else ``[]`` and the
+            handshake goes on (PLAIN's WELCOME, NULL's READY are queued).
 
         Raises:
             LocalProtocolError: no AuthenticationRequested is pending.
+            RemoteProtocolError: (NULL) the READY the peer sent while we decided
+                names a socket type ours cannot talk to; the connection is
+                CLOSED.
         """
         self._check("accept")
+        self._auth_metadata = dict(metadata or {})
         ready = self._mechanism._accept(user_id)
+        if ready is None:
+            self._flush_mechanism()
+            self._state = ConnectionState.HANDSHAKE
+            self._expect_next()
+            return []
+        try:
+            done = self._complete(ready, self._auth_metadata)
+        except RemoteProtocolError as exc:
+            self._error = exc
+            self._enter_closed()
+            raise
         self._flush_mechanism()
-        return [self._complete(ready, dict(metadata or {}))]
+        return [done]
 
     def refuse(self, status: str = "400") -> None:
-        """Turn away the client of an AuthenticationRequested (CURVE server).
+        """Turn away the peer of an AuthenticationRequested.
 
-        Queues ERROR with ``status`` (libzmq sends exactly "400" or "500") and
-        closes the connection; drain data_to_send before closing the transport.
+        Queues ERROR with ``status`` (libzmq sends exactly "400" or "500"; PLAIN
+        in libzmq's ``^RROR`` form) and closes the connection; drain
+        data_to_send before closing the transport. For a "300" decision call
+        :meth:`close` instead: libzmq then sends nothing.
 
         Raises:
             LocalProtocolError: no AuthenticationRequested is pending.
@@ -618,7 +656,7 @@ class Connection:
         self._buf += data
         try:
             if self._state is ConnectionState.GREETING:
-                self._read_greeting(now)
+                self._read_greeting(now, events)
             if self._state is not ConnectionState.GREETING:
                 self._read_frames(now, events)
         except RemoteProtocolError as exc:
@@ -636,7 +674,7 @@ class Connection:
             self._pos = 0
         return events
 
-    def _read_greeting(self, now: float) -> None:
+    def _read_greeting(self, now: float, events: list) -> None:
         version = check_greeting(self._buf[:GREETING_SIZE], self._mechanism.name)
         if version is None:
             return
@@ -650,6 +688,11 @@ class Connection:
             self._mechanism.name.decode(),
         )
         self._expect_next()
+        request = self._mechanism._greeted()
+        if request is not None:
+            # NULL with authentication decides before its READY goes out
+            self._state = ConnectionState.AUTHENTICATING
+            events.append(request)
 
     def _read_frames(self, now: float, events: list) -> None:
         buf = self._buf
@@ -721,26 +764,33 @@ class Connection:
     # the frame handlers: one per phase, chosen when the phase begins
 
     def _handshake_frame(self, flags: int, body, now: float, events: list) -> None:
-        if self._state is ConnectionState.AUTHENTICATING:
+        deciding = self._state is ConnectionState.AUTHENTICATING
+        if deciding and self._mechanism._quiet_while_deciding:
             raise RemoteProtocolError(
-                "expected nothing from a client before our READY, got a frame",
+                "expected nothing from the peer while we decide on it, got a frame",
                 Reason.ZMTP_UNEXPECTED_COMMAND,
             )
         outcome = self._mechanism._receive(body, now)
         self._handshake_steps += 1
-        self._flush_mechanism()
 
+        if isinstance(outcome, _Ready):
+            # check the peer's socket type before a PLAIN server's READY leaves
+            done = self._complete(outcome, self._auth_metadata)
+            self._flush_mechanism()
+            events.append(done)
+            return
+        self._flush_mechanism()
         if outcome is None:
             self._expect_next()
-        elif isinstance(outcome, _Ready):
-            events.append(self._complete(outcome))
         elif isinstance(outcome, _Refused):
             self._enter_closed()
             events.append(ErrorReceived(outcome.reason))
-        else:
-            # a CURVE server checked INITIATE: refuse a wrong socket type before
-            # asking the application about a client it could never talk to
-            check_peer_socket_type(self.socket_type, outcome.metadata)
+        elif isinstance(outcome, AuthenticationRequested):
+            if outcome.metadata:
+                # a CURVE server checked INITIATE: refuse a wrong socket type
+                # before asking the application about a client it could never
+                # talk to
+                check_peer_socket_type(self.socket_type, outcome.metadata)
             self._state = ConnectionState.AUTHENTICATING
             self._expect_next()
             events.append(outcome)
@@ -749,10 +799,7 @@ class Connection:
         if flags & COMMAND:
             self._command(body, events)
             return
-        self._parts.append(body.tobytes())
-        if not flags & MORE:
-            events.append(MessageReceived(self._parts))
-            self._parts = []
+        self._add_part(body.tobytes(), flags & MORE, events)
 
     def _curve_frame(self, flags: int, body, now: float, events: list) -> None:
         # the outer flags carry nothing: libzmq sends 0x00 / 0x02 and takes MORE
@@ -764,10 +811,20 @@ class Connection:
             if event.command:
                 self._command(event.data, events)
                 continue
-            self._parts.append(event.data)
-            if not event.more:
-                events.append(MessageReceived(self._parts))
-                self._parts = []
+            self._add_part(event.data, event.more, events)
+
+    def _add_part(self, part, more, events: list) -> None:
+        parts = self._parts
+        parts.append(part)
+        if not more:
+            events.append(MessageReceived(parts))
+            self._parts = []
+        elif len(parts) >= MAX_MESSAGE_PARTS:
+            raise LimitError(
+                f"expected a message of at most {MAX_MESSAGE_PARTS} parts, got "
+                f"{len(parts)} parts and more to come",
+                Reason.ZMTP_UNSPECIFIED,
+            )
 
     def _command(self, body, events: list) -> None:
         split = split_command(body)
@@ -784,6 +841,12 @@ class Connection:
             ttl = (body[5] << 8) | body[6]
             if ttl:
                 self._peer_ttl = ttl / 10
+            if self.writing_paused:
+                # the peer is not reading what we send: a PONG would only pile up
+                # behind the rest (libzmq keeps at most one pending); any bytes it
+                # gets from us later prove we are alive just as well
+                self._log.debug("no PONG while the peer is not reading")
+                return
             context = bytes(body[_PING_MIN_SIZE : _PING_MIN_SIZE + _PING_CONTEXT_MAX])
             self._send_command_body(command_body(_PONG, context))
         elif name == _PONG:
