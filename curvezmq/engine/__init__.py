@@ -1,4 +1,5 @@
-"""The asyncio engine: tcp endpoints, reconnects, and the socket patterns.
+"""The asyncio engine: tcp and ipc endpoints, reconnects, heartbeats, and the
+socket patterns.
 
 Everything here runs on one event loop; the pyzmq-compatible layer
 (:mod:`curvezmq.zmq`) drives it from other threads or from coroutines.
@@ -6,10 +7,25 @@ Everything here runs on one event loop; the pyzmq-compatible layer
 
 from ._endpoint import Endpoint, EndpointError, format_endpoint, parse_endpoint
 from ._options import DEFAULT_RECONNECT_CAP, Options
-from ._patterns import SOCKET_CLASSES, Dealer, Rep, Req, Router, create_socket
+from ._patterns import (
+    SOCKET_CLASSES,
+    Dealer,
+    Pair,
+    Pub,
+    Pull,
+    Push,
+    Rep,
+    Req,
+    Router,
+    Sub,
+    Topics,
+    XPub,
+    XSub,
+    create_socket,
+)
 from ._pipe import Pipe
 from ._protocol import ZmtpProtocol
-from ._socket import Socket
+from ._socket import Socket, UnroutableError, UnsupportedError
 from ._transport import MAX_PENDING_HANDSHAKES, Connecter, Listener
 
 __all__ = [
@@ -22,11 +38,21 @@ __all__ = [
     "EndpointError",
     "Listener",
     "Options",
+    "Pair",
     "Pipe",
+    "Pub",
+    "Pull",
+    "Push",
     "Rep",
     "Req",
     "Router",
     "Socket",
+    "Sub",
+    "Topics",
+    "UnroutableError",
+    "UnsupportedError",
+    "XPub",
+    "XSub",
     "ZmtpProtocol",
     "create_socket",
     "format_endpoint",

@@ -1,8 +1,14 @@
-"""Endpoint strings: ``tcp://host:port`` parsed into what asyncio needs.
+"""Endpoint strings: ``tcp://host:port`` and ``ipc://path`` parsed into what asyncio
+needs.
 
-Only the tcp transport exists for now. libzmq's forms that we accept: a host name,
-an IPv4 address, a bracketed IPv6 address, ``*`` for every IPv4 interface (bind
-only), and ``*`` or ``0`` as the port for one the system picks (bind only).
+tcp, as libzmq takes it: a host name, an IPv4 address, a bracketed IPv6 address
+(``tcp://[::1]:5555``), ``*`` for every interface (bind only: IPv4, or IPv6 and
+IPv4 when the IPV6 option is on), and ``*`` or ``0`` as the port for one the
+system picks (bind only).
+
+ipc: a filesystem path (``ipc:///tmp/feed.sock``, or relative), ``ipc://@name``
+for Linux's abstract namespace, and ``ipc://*`` (bind only) for a fresh path in a
+new temporary directory.
 """
 
 from __future__ import annotations
@@ -19,6 +25,12 @@ __all__ = ["Endpoint", "EndpointError", "format_endpoint", "parse_endpoint"]
 _KNOWN_TRANSPORTS = frozenset(
     {"tcp", "ipc", "inproc", "pgm", "epgm", "tipc", "vmci", "ws", "wss", "udp", "norm"}
 )
+_SUPPORTED = ("tcp", "ipc")
+
+# The longest path a unix socket address holds (sun_path is 108 bytes on Linux,
+# 104 on the BSDs, including the terminating NUL); longer fails with a clear error
+# here instead of an obscure one from bind.
+_MAX_IPC_PATH = 107
 
 
 class EndpointError(CurveZMQError, ValueError):
@@ -35,22 +47,37 @@ class EndpointError(CurveZMQError, ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A parsed tcp endpoint.
+    """A parsed endpoint.
 
     Attributes:
-        host: the host name or address, without brackets; ``""`` for every
+        host: (tcp) the host name or address, without brackets; ``""`` for every
             interface.
-        port: the port; 0 asks the system for a free one.
+        port: (tcp) the port; 0 asks the system for a free one.
         text: the string as the application gave it.
+        transport: ``"tcp"`` or ``"ipc"``.
+        path: (ipc) the socket path; ``"*"`` asks for a fresh one; a leading
+            ``"@"`` names an abstract socket (Linux).
     """
 
     host: str
     port: int
     text: str
+    transport: str = "tcp"
+    path: str = ""
+
+    @property
+    def address(self):
+        """What ``connect``/``bind`` of a Python socket takes: ``(host, port)``, or
+        the path (a NUL-led one for an abstract socket)."""
+        if self.transport == "ipc":
+            if self.path.startswith("@"):
+                return "\0" + self.path[1:]
+            return self.path
+        return (self.host, self.port)
 
 
 def parse_endpoint(text: str, *, bind: bool) -> Endpoint:
-    """Parse ``tcp://host:port``.
+    """Parse ``tcp://host:port`` or ``ipc://path``.
 
     Args:
         text: the endpoint string.
@@ -60,20 +87,23 @@ def parse_endpoint(text: str, *, bind: bool) -> Endpoint:
         the :class:`Endpoint`.
 
     Raises:
-        EndpointError: the string is malformed, or its transport is not tcp.
+        EndpointError: the string is malformed, or its transport is neither tcp
+            nor ipc.
     """
     transport, sep, address = text.partition("://")
     if not sep:
         raise EndpointError(f"expected an endpoint like tcp://host:port, got {text!r}")
-    if transport != "tcp":
+    if transport not in _SUPPORTED:
         if transport in _KNOWN_TRANSPORTS:
             raise EndpointError(
-                f"transport {transport!r} is not supported yet (only tcp)",
+                f"transport {transport!r} is not supported yet (only tcp and ipc)",
                 unsupported=True,
             )
         raise EndpointError(
             f"unknown transport {transport!r} in {text!r}", unsupported=True
         )
+    if transport == "ipc":
+        return _parse_ipc(text, address, bind)
     # TODO: libzmq's "tcp://source;host:port" and interface names (eth0) are not
     # parsed; applications that pin the source address cannot connect yet.
     host, colon, port_text = address.rpartition(":")
@@ -102,6 +132,19 @@ def parse_endpoint(text: str, *, bind: bool) -> Endpoint:
         if not 0 < port < 65536:
             raise EndpointError(f"expected a port in 1..65535, got {port}")
     return Endpoint(host, port, text)
+
+
+def _parse_ipc(text: str, path: str, bind: bool) -> Endpoint:
+    if not path:
+        raise EndpointError(f"expected a path after ipc://, got {text!r}")
+    if path == "*" and not bind:
+        raise EndpointError(f"cannot connect to the wildcard path in {text!r}")
+    if len(path.encode()) > _MAX_IPC_PATH:
+        raise EndpointError(
+            f"expected an ipc path of at most {_MAX_IPC_PATH} bytes, got "
+            f"{len(path.encode())}"
+        )
+    return Endpoint("", 0, text, "ipc", path)
 
 
 def format_endpoint(host: str, port: int) -> str:

@@ -8,9 +8,10 @@ with the connection.
 
 Outgoing messages go straight into the connection while it can take them; when
 there is no connection, or its transport asked us to pause writing, they wait in
-``queue`` up to SNDHWM messages. Incoming messages are counted while they wait in the
-socket's inbox, and the pipe stops reading its transport at RCVHWM, so a peer that
-sends faster than the application reads is held back by TCP instead of by memory.
+``queue`` up to SNDHWM messages. Incoming messages wait in the pipe's ``inbox``
+until the socket's fair queue takes them, and the pipe stops reading its transport
+at RCVHWM, so a peer that sends faster than the application reads is held back by
+TCP instead of by memory.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ class Pipe:
         routing_id: the ROUTER routing id, once assigned.
         properties: the message properties of this peer (``Socket-Type``,
             ``Identity``, ``User-Id``, ``Peer-Address``), once handshaken.
-        inbound: how many of this pipe's messages wait in the socket's inbox.
+        inbox: incoming messages the application has not taken yet.
         attached: whether the socket pattern routes over this pipe.
+        topics: (PUB, XPUB) what the peer subscribed to, or None.
     """
 
     __slots__ = (
         "attached",
-        "inbound",
+        "inbox",
         "label",
         "persistent",
         "properties",
@@ -54,6 +56,7 @@ class Pipe:
         "reading_paused",
         "routing_id",
         "socket",
+        "topics",
     )
 
     def __init__(self, socket: Socket, label: str, persistent: bool) -> None:
@@ -64,9 +67,10 @@ class Pipe:
         self.queue: deque = deque()
         self.routing_id = b""
         self.properties: dict = {}
-        self.inbound = 0
+        self.inbox: deque = deque()
         self.reading_paused = False
         self.attached = False
+        self.topics = None
 
     def __repr__(self) -> str:
         state = "up" if self.protocol is not None else "down"

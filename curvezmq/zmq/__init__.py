@@ -1,9 +1,11 @@
 """pyzmq's API over curvezmq: ``import curvezmq.zmq as zmq``.
 
-The subset of pyzmq that applications use: :class:`Context`, :class:`Socket`, the
-constants with pyzmq's numbers, :class:`ZMQError` and :class:`Again` with pyzmq's
-errno values, ``curve_keypair``, ``curve_public``, ``has`` and the version calls.
-Socket types available now: REQ, REP, DEALER, ROUTER; transport: tcp.
+The subset of pyzmq that applications use: :class:`Context`, :class:`Socket`,
+:class:`Poller` and :func:`select`, the constants with pyzmq's numbers,
+:class:`ZMQError` and :class:`Again` with pyzmq's errno values, ``curve_keypair``,
+``curve_public``, ``has`` and the version calls. Socket types: PAIR, PUB, SUB,
+REQ, REP, DEALER, ROUTER, PULL, PUSH, XPUB, XSUB; transports: tcp (IPv4, and IPv6
+with the ``ipv6`` option) and ipc.
 
 Differences from pyzmq worth knowing:
 
@@ -11,8 +13,8 @@ Differences from pyzmq worth knowing:
   :class:`curvezmq.auth.AllowAny` by default) instead of a ZAP handler;
 - ``Context.term`` closes sockets the application left open instead of blocking.
 
-TODO: ``zmq.Poller``, ``zmq.proxy``, ``Socket.get_monitor_socket``, ``zmq.auth``
-and ``zmq.utils`` are not here yet; applications using them cannot switch imports
+TODO: ``zmq.proxy``, ``Socket.get_monitor_socket``, ``zmq.auth`` and
+``zmq.utils`` are not here yet; applications using them cannot switch imports
 yet.
 """
 
@@ -34,6 +36,7 @@ from ._error import (
     strerror,
 )
 from ._frame import Frame, Message
+from ._poll import Poller, select
 from ._socket import Socket
 
 # The libzmq release whose wire behaviour we reproduce, and the pyzmq release whose
@@ -44,7 +47,7 @@ _PYZMQ_VERSION = (27, 3, 0)
 __version__ = ".".join(map(str, _PYZMQ_VERSION))
 
 # Capabilities for has(): only what this implementation really offers.
-_CAPABILITIES = frozenset({"curve"})
+_CAPABILITIES = frozenset({"curve", "ipc"})
 
 
 def zmq_version() -> str:
@@ -75,7 +78,7 @@ def has(capability: str) -> bool:
             ``"gssapi"``, ``"draft"``.
 
     Returns:
-        True only for ``"curve"`` for now.
+        True for ``"curve"`` and ``"ipc"``.
     """
     return capability in _CAPABILITIES
 
@@ -105,6 +108,7 @@ __all__ = [
     "InterruptedSystemCall",
     "Message",
     "NotDone",
+    "Poller",
     "Socket",
     "ZMQBaseError",
     "ZMQBindError",
@@ -116,6 +120,7 @@ __all__ = [
     "has",
     "pyzmq_version",
     "pyzmq_version_info",
+    "select",
     "strerror",
     "zmq_version",
     "zmq_version_info",

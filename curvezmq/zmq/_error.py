@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from ..engine import EndpointError
+from ..engine import EndpointError, UnroutableError, UnsupportedError
 from ..errors import (
     BusyError,
     ClosedError,
@@ -136,6 +136,10 @@ def map_error(exc: BaseException) -> ZMQError | None:
         return Again()
     if isinstance(exc, ClosedError):
         return ZMQError(Errno.ENOTSOCK)
+    if isinstance(exc, UnsupportedError):
+        return ZMQError(Errno.ENOTSUP)
+    if isinstance(exc, UnroutableError):
+        return ZMQError(Errno.EHOSTUNREACH)
     if isinstance(exc, LocalProtocolError):
         return ZMQError(Errno.EFSM)
     if isinstance(exc, LimitError):

@@ -9,7 +9,10 @@ runs on its Context's event loop thread and waits for the answer.
 
 from __future__ import annotations
 
+import errno as _errno
 import json
+import random
+import sys
 from collections import deque
 from typing import Any
 
@@ -24,7 +27,7 @@ from ._constants import (
     SocketOption,
     SocketType,
 )
-from ._error import ContextTerminated, ZMQError, map_error
+from ._error import ContextTerminated, ZMQBindError, ZMQError, map_error
 from ._frame import Frame
 
 __all__ = ["Socket", "SocketBase"]
@@ -41,6 +44,25 @@ _INT_FIELDS = {
     SocketOption.RCVHWM: "rcvhwm",
     SocketOption.HANDSHAKE_IVL: "handshake_ivl",
     SocketOption.BACKLOG: "backlog",
+    SocketOption.HEARTBEAT_IVL: "heartbeat_ivl",
+    SocketOption.HEARTBEAT_TIMEOUT: "heartbeat_timeout",
+    SocketOption.HEARTBEAT_TTL: "heartbeat_ttl",
+    SocketOption.IPV6: "ipv6",
+}
+# the range libzmq accepts for an int option, where it checks one
+_INT_RANGES = {
+    SocketOption.HEARTBEAT_IVL: (0, 2**31 - 1),
+    SocketOption.HEARTBEAT_TIMEOUT: (0, 2**31 - 1),
+    # libzmq keeps deciseconds in 16 bits
+    SocketOption.HEARTBEAT_TTL: (0, 6553599),
+}
+# write-only switches that only some socket types take (libzmq: EINVAL elsewhere)
+_TYPED_FLAGS = {
+    SocketOption.ROUTER_MANDATORY: ("router_mandatory", {SocketType.ROUTER}),
+    SocketOption.REQ_RELAXED: ("req_relaxed", {SocketType.REQ}),
+    SocketOption.REQ_CORRELATE: ("req_correlate", {SocketType.REQ}),
+    SocketOption.XPUB_VERBOSE: ("xpub_verbose", {SocketType.XPUB, SocketType.PUB}),
+    SocketOption.XPUB_VERBOSER: ("xpub_verboser", {SocketType.XPUB, SocketType.PUB}),
 }
 _KEY_OPTIONS = {
     SocketOption.CURVE_PUBLICKEY: ("curve_publickey", "public key"),
@@ -56,9 +78,9 @@ _READ_ONLY = {
     SocketOption.MECHANISM,
     SocketOption.THREAD_SAFE,
 }
-# TODO: these options are accepted and read back but have no effect yet (TCP
-# keepalive, IPv6, heartbeats, IMMEDIATE, ROUTER_MANDATORY, REQ_RELAXED and
-# friends); an application that depends on one behaves as with its default.
+# TODO: the other options are accepted and read back but have no effect yet (TCP
+# keepalive, IMMEDIATE, CONFLATE, ROUTER_HANDOVER, XPUB_NODROP, XPUB_MANUAL...);
+# an application that depends on one behaves as with its default.
 _OPTION_NAMES = {
     name.lower(): member for name, member in SocketOption.__members__.items()
 }
@@ -101,8 +123,15 @@ class SocketBase:
         self._sending: list = []
         self._receiving: deque = deque()
         self._properties: dict = {}
-        for option, value in context._sockopts.items():
-            self.setsockopt(option, value)
+
+    def _apply_context_options(self) -> None:
+        # the Context's defaults, once the engine exists; like pyzmq, an option
+        # this socket type does not take is skipped
+        for option, value in self.context._sockopts.items():
+            try:
+                self.setsockopt(option, value)
+            except ZMQError:
+                pass
 
     # -- options ---------------------------------------------------------------
 
@@ -147,7 +176,29 @@ class SocketBase:
         option = int(option)
         opts = self._options
         if option in _INT_FIELDS:
-            setattr(opts, _INT_FIELDS[option], self._int(value))
+            number = self._int(value)
+            low, high = _INT_RANGES.get(option, (-(2**63), 2**63 - 1))
+            if not low <= number <= high:
+                raise ZMQError(
+                    Errno.EINVAL, f"option {option} takes {low}..{high}, not {number}"
+                )
+            field = _INT_FIELDS[option]
+            if isinstance(getattr(opts, field), bool):
+                number = bool(number)
+            setattr(opts, field, number)
+        elif option in _TYPED_FLAGS:
+            field, types = _TYPED_FLAGS[option]
+            if self._type not in types:
+                raise ZMQError(
+                    Errno.EINVAL, f"option {option} does not apply to {self._type.name}"
+                )
+            setattr(opts, field, bool(self._int(value)))
+        elif option in (SocketOption.SUBSCRIBE, SocketOption.UNSUBSCRIBE):
+            if self._type != SocketType.SUB:
+                raise ZMQError(Errno.EINVAL, "only a SUB socket takes subscriptions")
+            topic = self._bytes(value)
+            self._call(self._engine.subscribe, topic, option == SocketOption.SUBSCRIBE)
+            return
         elif option in _KEY_OPTIONS:
             field, what = _KEY_OPTIONS[option]
             try:
@@ -197,7 +248,15 @@ class SocketBase:
         option = int(option)
         opts = self._options
         if option in _INT_FIELDS:
-            return getattr(opts, _INT_FIELDS[option])
+            value = int(getattr(opts, _INT_FIELDS[option]))
+            if option == SocketOption.HEARTBEAT_TTL:
+                value -= value % 100  # libzmq keeps deciseconds
+            return value
+        if option in _TYPED_FLAGS or option in (
+            SocketOption.SUBSCRIBE,
+            SocketOption.UNSUBSCRIBE,
+        ):
+            raise ZMQError(Errno.EINVAL, f"option {option} is write-only")
         if option == SocketOption.TYPE:
             return int(self._type)
         if option == SocketOption.RCVMORE:
@@ -277,6 +336,71 @@ class SocketBase:
     def _options_changed(self) -> None:
         """The engine reads Options live; nothing to push by default."""
 
+    def subscribe(self, topic: Any) -> None:
+        """Subscribe to a topic prefix (SUB), like pyzmq's ``subscribe``.
+
+        Args:
+            topic: bytes, or str (encoded as UTF-8); empty means everything.
+
+        Raises:
+            ZMQError: EINVAL on a socket that is not a SUB.
+        """
+        if isinstance(topic, str):
+            topic = topic.encode("utf-8")
+        self.setsockopt(SocketOption.SUBSCRIBE, topic)
+
+    def unsubscribe(self, topic: Any) -> None:
+        """Drop one subscription to a topic prefix (SUB).
+
+        Raises:
+            ZMQError: EINVAL on a socket that is not a SUB.
+        """
+        if isinstance(topic, str):
+            topic = topic.encode("utf-8")
+        self.setsockopt(SocketOption.UNSUBSCRIBE, topic)
+
+    def bind_to_random_port(
+        self,
+        addr: str,
+        min_port: int = 49152,
+        max_port: int = 65536,
+        max_tries: int = 100,
+    ) -> int:
+        """Bind ``addr`` to a free port and return the port, as pyzmq does.
+
+        With the default range the system picks the port (it may lie outside
+        49152..65535, as with pyzmq); with an explicit range, random ports of it
+        are tried.
+
+        Args:
+            addr: ``tcp://host`` without a port.
+            min_port: the lowest port to try.
+            max_port: one past the highest port to try.
+            max_tries: how many random ports to try.
+
+        Returns:
+            the port.
+
+        Raises:
+            ZMQBindError: no port of the range was free after ``max_tries``.
+            ZMQError: the address cannot be bound for another reason.
+        """
+        if min_port == 49152 and max_port == 65536:
+            self.bind(f"{addr}:*")
+            return int(self._last_endpoint().rsplit(":", 1)[1])
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as exc:
+                if exc.errno == Errno.EADDRINUSE:
+                    continue
+                if sys.platform == "win32" and exc.errno == _errno.EACCES:
+                    continue
+                raise
+            return port
+        raise ZMQBindError("Could not bind socket to random port.")
+
     # -- state helpers -----------------------------------------------------------
 
     def _error(self, exc: BaseException) -> BaseException:
@@ -349,6 +473,7 @@ class Socket(SocketBase):
             loop=context._loop,
             policy=context._get_policy,
         )
+        self._apply_context_options()
 
     def __enter__(self) -> Socket:
         return self
@@ -371,39 +496,23 @@ class Socket(SocketBase):
     # -- endpoints ---------------------------------------------------------------
 
     def bind(self, addr: str) -> None:
-        """Bind to ``tcp://host:port`` (``*`` wildcards allowed).
+        """Bind to ``tcp://host:port`` (``*`` wildcards allowed) or ``ipc://path``.
 
         Raises:
-            ZMQError: EPROTONOSUPPORT (not tcp), EINVAL (malformed, or CURVE keys
-                missing), EADDRINUSE...
+            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
+                or CURVE keys missing), EADDRINUSE, ENODEV (an address the
+                enabled families cannot bind)...
         """
         self._check_open()
         self._call(self._engine.bind, addr)
 
-    def bind_to_random_port(
-        self,
-        addr: str,
-        min_port: int = 49152,
-        max_port: int = 65536,
-        max_tries: int = 100,
-    ) -> int:
-        """Bind to a free port of ``addr`` and return it (the system picks one).
-
-        Returns:
-            the port.
-        """
-        # TODO: min_port, max_port and max_tries are ignored (pyzmq honours an
-        # explicit range); an application that must stay inside a firewall's port
-        # range gets whatever port the system picks.
-        self.bind(f"{addr}:*")
-        return int(self._last_endpoint().rsplit(":", 1)[1])
-
     def connect(self, addr: str) -> None:
-        """Connect to ``tcp://host:port``; reconnects until closed.
+        """Connect to ``tcp://host:port`` or ``ipc://path``; reconnects until
+        closed.
 
         Raises:
-            ZMQError: EPROTONOSUPPORT (not tcp), EINVAL (malformed, or CURVE keys
-                missing).
+            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
+                or CURVE keys missing).
         """
         self._check_open()
         self._call(self._engine.connect, addr)
@@ -553,21 +662,32 @@ class Socket(SocketBase):
         if self._closed:
             raise ZMQError(Errno.ENOTSUP)
         ready = self._events() & flags
-        if ready or not flags & PollEvent.POLLIN or timeout == 0:
+        if ready or timeout == 0:
             return ready
         seconds = None if timeout is None or timeout < 0 else timeout / 1000
-        if self._await(self._engine.wait_readable(seconds)):
+        if flags & PollEvent.POLLIN and flags & PollEvent.POLLOUT:
+            from ._poll import Poller
+
+            poller = Poller()
+            poller.register(self, flags)
+            found = poller.poll(timeout)
+            return found[0][1] if found else 0
+        if flags & PollEvent.POLLIN:
+            waiting = self._engine.wait_readable(seconds)
+        elif flags & PollEvent.POLLOUT:
+            waiting = self._engine.wait_writable(seconds)
+        else:
+            return 0
+        if self._await(waiting):
             return self._events() & flags
         return 0
 
     def _events(self) -> int:
         if self._closed:
             return 0
-        events = 0
-        if self._receiving or self.context._run(_readable, self._engine):
+        events = self.context._run(_engine_events, self._engine)
+        if self._receiving:
             events |= PollEvent.POLLIN
-        if self.context._run(_writable, self._engine):
-            events |= PollEvent.POLLOUT
         return events
 
     # -- closing ----------------------------------------------------------------------
@@ -587,13 +707,19 @@ class Socket(SocketBase):
         self.context._socket_closed(self, self._engine, linger)
 
 
+def _engine_events(engine) -> int:
+    # POLLIN / POLLOUT of an engine socket, on its loop thread
+    events = 0
+    if _readable(engine):
+        events |= PollEvent.POLLIN
+    if engine.can_send():
+        events |= PollEvent.POLLOUT
+    return events
+
+
 def _readable(engine) -> bool:
     try:
         engine._xcheck_recv()
     except CurveZMQError:
         return False
     return engine.readable
-
-
-def _writable(engine) -> bool:
-    return engine.can_send()

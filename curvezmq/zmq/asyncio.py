@@ -20,9 +20,10 @@ from ._constants import *
 from ._constants import Errno, Flag, PollEvent
 from ._context import ContextBase
 from ._error import ContextTerminated, ZMQError, map_error
-from ._socket import SocketBase
+from ._poll import Poller as _BlockingPoller
+from ._socket import SocketBase, _engine_events
 
-__all__ = ["Context", "Socket"]
+__all__ = ["Context", "Poller", "Socket"]
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
@@ -41,6 +42,7 @@ class Socket(SocketBase):
     def __init__(self, context, socket_type: int) -> None:
         super().__init__(context, socket_type)
         self._engine_socket = None
+        self._apply_context_options()
 
     @property
     def _engine(self):
@@ -77,17 +79,14 @@ class Socket(SocketBase):
     # -- endpoints ---------------------------------------------------------------
 
     def bind(self, addr: str) -> None:
-        """Bind to ``tcp://host:port``; see ``zmq.Socket.bind``."""
+        """Bind to ``tcp://host:port`` or ``ipc://path``; see
+        ``zmq.Socket.bind``."""
         self._check_open()
         self._call(self._engine.bind, addr)
 
-    def bind_to_random_port(self, addr: str, *args: Any, **kwargs: Any) -> int:
-        """Bind to a port the system picks and return it."""
-        self.bind(f"{addr}:*")
-        return int(self._last_endpoint().rsplit(":", 1)[1])
-
     def connect(self, addr: str) -> None:
-        """Connect to ``tcp://host:port``; see ``zmq.Socket.connect``."""
+        """Connect to ``tcp://host:port`` or ``ipc://path``; see
+        ``zmq.Socket.connect``."""
         self._check_open()
         self._call(self._engine.connect, addr)
 
@@ -225,25 +224,20 @@ class Socket(SocketBase):
         if self._closed:
             raise ZMQError(Errno.ENOTSUP)
         ready = self._events() & flags
-        if ready or not flags & PollEvent.POLLIN or timeout == 0:
+        if ready or timeout == 0:
             return ready
-        seconds = None if timeout is None or timeout < 0 else timeout / 1000
-        try:
-            if await self._engine.wait_readable(seconds):
-                return self._events() & flags
-        except (CurveZMQError, OSError) as exc:
-            raise self._error(exc) from exc
-        return 0
+        poller = Poller()
+        poller.register(self, flags)
+        found = await poller.poll(timeout)
+        return found[0][1] if found else 0
 
     def _events(self) -> int:
         engine = self._engine_socket
         if self._closed or engine is None:
             return 0
-        events = 0
-        if self._receiving or (engine.readable and _recv_allowed(engine)):
+        events = _engine_events(engine)
+        if self._receiving:
             events |= PollEvent.POLLIN
-        if engine.can_send():
-            events |= PollEvent.POLLOUT
         return events
 
     # -- closing ----------------------------------------------------------------------
@@ -267,12 +261,80 @@ class Socket(SocketBase):
         self.close()
 
 
-def _recv_allowed(engine) -> bool:
-    try:
-        engine._xcheck_recv()
-    except CurveZMQError:
-        return False
-    return True
+class Poller(_BlockingPoller):
+    """An asyncio Poller, like ``zmq.asyncio.Poller``: ``await poller.poll()``.
+
+    Sockets are asyncio sockets of this module, living on the running loop;
+    file descriptors are watched with the loop's readers and writers.
+    """
+
+    async def poll(self, timeout: float | None = None) -> list:
+        """Wait until a registered socket has an event of interest.
+
+        Args:
+            timeout: milliseconds; None or a negative number waits forever.
+
+        Returns:
+            ``(socket, events)`` for the sockets with events; empty on timeout.
+
+        Raises:
+            ZMQError: ENOTSOCK when a registered socket is closed.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if timeout is not None and timeout >= 0:
+            deadline = loop.time() + timeout / 1000
+        changed = asyncio.Event()
+        engines = []
+        files = []
+        for sock, flags in self.sockets:
+            if isinstance(sock, Socket):
+                if sock.closed:
+                    raise ZMQError(Errno.ENOTSOCK)
+                engines.append(sock._engine)
+            else:
+                files.append((sock, _fileno(sock), flags))
+        for engine in engines:
+            engine.add_watcher(changed.set)
+        for _, fd, flags in files:
+            if flags & PollEvent.POLLIN:
+                loop.add_reader(fd, changed.set)
+            if flags & PollEvent.POLLOUT:
+                loop.add_writer(fd, changed.set)
+        try:
+            while True:
+                changed.clear()
+                ready = self._look_here(files)
+                remaining = None if deadline is None else deadline - loop.time()
+                if ready or (remaining is not None and remaining <= 0):
+                    return ready
+                try:
+                    await asyncio.wait_for(changed.wait(), remaining)
+                except asyncio.TimeoutError:
+                    return self._look_here(files)
+        finally:
+            for engine in engines:
+                engine.remove_watcher(changed.set)
+            for _, fd, flags in files:
+                if flags & PollEvent.POLLIN:
+                    loop.remove_reader(fd)
+                if flags & PollEvent.POLLOUT:
+                    loop.remove_writer(fd)
+
+    def _look_here(self, files: list) -> list:
+        found = {}
+        for sock, flags in self.sockets:
+            if isinstance(sock, Socket):
+                mask = sock._events() & flags
+                if mask:
+                    found[sock] = mask
+        if files:
+            found.update(dict(self._look([], files)))
+        return [(s, found[s]) for s, _ in self.sockets if s in found]
+
+
+def _fileno(obj: Any) -> int:
+    return obj if isinstance(obj, int) else obj.fileno()
 
 
 class Context(ContextBase):
