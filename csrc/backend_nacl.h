@@ -2,6 +2,12 @@
  * Adapter for the original NaCl as Debian ships it (libnacl-dev): headers in
  * /usr/include/nacl, static libnacl.a and librandombytes.a.
  *
+ * A static archive can go into a shared extension module only if its code is
+ * position-independent. Debian 12 builds NaCl with its hardening flags, so
+ * the archive holds PIE code (only PC-relative, GOT and PLT relocations) and
+ * links as it is; setup.py's probe links a shared object the same way first,
+ * and skips the backend, saying to rebuild NaCl with -fPIC, where that fails.
+ *
  * NaCl has no crypto_scalarmult.h there, only the curve25519 one, so the
  * generic names the fast path uses are mapped onto it here. Its randomness
  * reads /dev/urandom and takes an unsigned long long length.
