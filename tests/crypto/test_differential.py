@@ -7,7 +7,7 @@ meets the points libsodium refuses (low order, in canonical and non-canonical
 encodings) and non-canonical u-coordinates it accepts.
 
 Inputs come from a seeded generator; a failure names its seed, operation and size.
-The operations that do an X25519 per case are marked slow (about 25 s in all);
+The operations that do an X25519 per case are marked slow (about 20 s in all);
 CI runs them too.
 """
 
