@@ -1370,6 +1370,10 @@ crypto_box_open(unsigned char *m, const unsigned char *c,
  * elsewhere. A call may be interrupted or return fewer bytes than asked, so
  * both loop. Any other failure aborts: there is no safe way to go on with
  * fewer or weaker random bytes than a key needs.
+ *
+ * TODO: the getentropy(3) branch (macOS, the BSDs) has never been compiled
+ * or run; the first build on those systems must run tests/ct before it is
+ * trusted, since a wrong include or chunk size there breaks key generation.
  */
 
 int
