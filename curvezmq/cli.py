@@ -55,7 +55,13 @@ def _info(args: argparse.Namespace) -> int:
     print(f"default backend: {curvezmq.backend}")
     for name in crypto.RANKING:
         if name in available:
-            print(f"backend {name}: available")
+            speed = crypto.quick_speed(name)
+            # a few milliseconds of work: an order of magnitude, not a benchmark
+            # (bench/crypto.py measures properly)
+            print(
+                f"backend {name}: available ({speed['x25519_per_s']:,.0f} X25519/s, "
+                f"{speed['box_1k_mib_per_s']:,.0f} MiB/s sealing 1 KiB boxes)"
+            )
         else:
             why = crypto.unavailable_reasons().get(name, "unknown reason")
             print(f"backend {name}: unavailable ({why})")

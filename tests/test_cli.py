@@ -45,6 +45,9 @@ def test_info_lists_version_and_backends(capsys):
     assert f"default backend: {curvezmq.backend}" in out
     for name in curvezmq.crypto.RANKING:
         assert f"backend {name}:" in out
+    for name in curvezmq.backends():
+        # each built backend shows a quick speed figure
+        assert f"backend {name}: available (" in out and "X25519/s" in out
 
 
 def test_demo_exits_zero():
