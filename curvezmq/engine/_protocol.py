@@ -4,8 +4,8 @@ Theory of operation. The protocol is deliberately thin: every protocol decision 
 made by the sans-IO :class:`curvezmq.zmtp.Connection` it owns. The protocol
 
 1. feeds each chunk the transport delivers into ``Connection.receive_data`` and
-   hands the events it returns to the socket (messages), the policy (a CURVE
-   client asking to be admitted) or its endpoint (handshake done, refused);
+   hands the events it returns to the socket (messages), the policy (a peer to
+   decide on) or its endpoint (handshake done, refused);
 2. drains ``Connection.data_to_send()`` into the transport once per loop turn, so
    many messages sent in one turn leave in one ``write``;
 3. re-arms one timer from ``Connection.get_timer()`` (heartbeats), plus the
@@ -20,17 +20,31 @@ socket now routes over the connection), closed (``connection_lost``). A
 ``RemoteProtocolError`` from the connection, or from a socket pattern rejecting what
 the peer sent, is logged once with the peer's address and closes this connection
 only; anything the connection still has to say (an ERROR) is written first.
+
+Deciding on a peer. An AuthenticationRequested becomes an
+:class:`~curvezmq.auth.AuthRequest` (the socket's ZAP domain, the peer's address,
+our routing id, the credentials) for the socket's policy, as libzmq makes a ZAP
+request. A policy may answer at once or with an awaitable; the handshake waits for
+it (up to HANDSHAKE_IVL), and an answer for a connection that closed meanwhile is
+dropped.
+
+Every outcome is also reported to the socket's monitor (see
+:mod:`curvezmq.engine._monitor`): CONNECTED or ACCEPTED when the connection is
+made, HANDSHAKE_SUCCEEDED or one HANDSHAKE_FAILED_* event, DISCONNECTED when it
+ends without our asking.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import inspect
 import logging
 import socket as _socket
 import struct
 from typing import TYPE_CHECKING
 
-from ..auth import Decision
+from ..auth import AuthRequest, Decision
 from ..errors import CurveZMQError, RemoteProtocolError
 from ..zmtp import (
     AuthenticationRequested,
@@ -40,6 +54,8 @@ from ..zmtp import (
     HeartbeatTimedOut,
     MessageReceived,
 )
+
+from ._monitor import MonitorEvent
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._pipe import Pipe
@@ -91,6 +107,12 @@ class ZmtpProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handshake_timer: asyncio.TimerHandle | None = None
+        # the monitor's view: our fd, whether a HANDSHAKE_FAILED_* event was
+        # reported, the errno to report if the handshake ends without one
+        self.fd = -1
+        self._handshake_reported = False
+        self._no_detail_errno = errno.EPIPE
+        self._auth_task: asyncio.Future | None = None
 
     def __repr__(self) -> str:
         state = "ready" if self.ready else "closed" if self.closed else "handshaking"
@@ -122,10 +144,14 @@ class ZmtpProtocol(asyncio.Protocol):
             return
 
         self.owner.connection_made(self)
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
         if self.outgoing:
             logger.info("connected to %s", self.peer)
+            self._monitor(MonitorEvent.CONNECTED, self.fd)
         else:
             logger.info("accepted a connection from %s", self.peer)
+            self._monitor(MonitorEvent.ACCEPTED, self.fd)
         ivl = self.owner.options.handshake_ivl
         if ivl > 0:
             self._handshake_timer = self.loop.call_later(
@@ -175,6 +201,19 @@ class ZmtpProtocol(asyncio.Protocol):
         was_ready = self.ready
         self.ready = False
         self._cancel_timers()
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+            self._auth_task = None
+        if not self.local_close:
+            # libzmq reports a handshake that just ended as a failure without
+            # detail (EPIPE when the peer closed), then every loss as DISCONNECTED
+            if not was_ready and not self._handshake_reported:
+                if isinstance(exc, OSError) and exc.errno:
+                    self._no_detail_errno = exc.errno
+                self._handshake_failed(
+                    MonitorEvent.HANDSHAKE_FAILED_NO_DETAIL, self._no_detail_errno
+                )
+            self._monitor(MonitorEvent.DISCONNECTED, self.fd)
         if self.conn is not None:
             try:
                 self.conn.close()  # wipes session keys
@@ -238,28 +277,91 @@ class ZmtpProtocol(asyncio.Protocol):
 
     def _authenticate(self, event: AuthenticationRequested) -> None:
         # ask the policy, as libzmq asks its ZAP handler
-        client_key = bytes(event.client_key)
+        options = self.owner.options
+        request = AuthRequest(
+            mechanism=event.mechanism,
+            domain=options.zap_domain.decode("utf-8", "replace"),
+            address=self.peer_ip,
+            identity=options.routing_id,
+            credentials=tuple(event.credentials),
+        )
         try:
-            decision = self.socket.policy().authenticate(client_key, self.peer_ip)
+            answer = self.socket.policy().decide(request)
         except Exception:
             logger.exception("the authentication policy failed for %s", self.peer)
-            decision = Decision("500", reason="the authentication policy failed")
+            answer = Decision("500", reason="the authentication policy failed")
 
-        if decision.allowed:
-            for follow in self.conn.accept(user_id=decision.user_id) or ():
-                self._handle(follow)
+        if inspect.isawaitable(answer):
+            # the handshake waits; HANDSHAKE_IVL still bounds it
+            task = asyncio.ensure_future(answer, loop=self.loop)
+            self._auth_task = task
+            task.add_done_callback(lambda done: self._decided(request, done))
+            return
+        self._apply_decision(request, answer)
+
+    def _decided(self, request: AuthRequest, task: asyncio.Future) -> None:
+        if self._auth_task is task:
+            self._auth_task = None
+        if task.cancelled() or self.closing or self.closed:
+            return
+        try:
+            answer = task.result()
+        except Exception:
+            logger.exception("the authentication policy failed for %s", self.peer)
+            answer = Decision("500", reason="the authentication policy failed")
+        try:
+            self._apply_decision(request, answer)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            return
+        self._flush()
+        self._arm_timer()
+
+    def _apply_decision(self, request: AuthRequest, answer) -> None:
+        mechanism = request.mechanism
+        if answer is None:
+            if mechanism == "PLAIN":
+                # libzmq's PLAIN server without a ZAP handler: close, no ERROR,
+                # HANDSHAKE_FAILED_NO_DETAIL with EFAULT
+                logger.warning(
+                    "handshake with %s failed: no authentication policy handles "
+                    "PLAIN (set one, e.g. an Authenticator with configure_plain)",
+                    self.peer,
+                )
+                self._handshake_failed(
+                    MonitorEvent.HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT
+                )
+                self.failed = True
+                self.close()
+                return
+            # NULL and CURVE without a handler: admitted, no user id
+            answer = Decision("200")
+        elif not isinstance(answer, Decision):
+            logger.error(
+                "the authentication policy answered %r for %s, not a Decision",
+                type(answer).__name__,
+                self.peer,
+            )
+            answer = Decision("500", reason="the authentication policy failed")
+
+        if answer.allowed:
+            follow = self.conn.accept(user_id=answer.user_id, metadata=answer.metadata)
+            for event in follow:
+                self._handle(event)
             return
 
         logger.warning(
-            "handshake with %s failed: client refused with %s%s",
+            "handshake with %s failed: client refused with %s (%s%s)",
             self.peer,
-            decision.status,
-            f" ({decision.reason})" if decision.reason else "",
+            answer.status,
+            mechanism,
+            f": {answer.reason}" if answer.reason else "",
         )
+        self._handshake_failed(MonitorEvent.HANDSHAKE_FAILED_AUTH, int(answer.status))
         self.failed = True
-        if decision.status in ("400", "500"):
+        if answer.status in ("400", "500"):
             # libzmq sends ERROR only for 400 and 500; 300 closes silently
-            self.conn.refuse(decision.status)
+            self.conn.refuse(answer.status)
         self.close()
 
     def _handshake_done(self, event: HandshakeCompleted) -> None:
@@ -268,6 +370,7 @@ class ZmtpProtocol(asyncio.Protocol):
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
+        self._monitor(MonitorEvent.HANDSHAKE_SUCCEEDED, 0)
         logger.info(
             "handshake with %s done in %.1f ms (%s, peer %s)",
             self.peer,
@@ -281,6 +384,9 @@ class ZmtpProtocol(asyncio.Protocol):
         # ERROR is final: libzmq stops reconnecting after it, and so do we
         self.refused = True
         self.failed = True
+        if reason in ("300", "400", "500"):
+            # libzmq reports only a ZAP status as an authentication failure
+            self._handshake_failed(MonitorEvent.HANDSHAKE_FAILED_AUTH, int(reason))
         logger.error(
             "handshake with %s failed: the server refused us with ERROR %r; "
             "not reconnecting",
@@ -293,6 +399,10 @@ class ZmtpProtocol(asyncio.Protocol):
         what = "handshake with" if not self.ready else "connection with"
         reason = getattr(exc.reason, "name", str(exc.reason))
         logger.warning("%s %s failed: %s: %s", what, self.peer, reason, exc)
+        if not self.ready:
+            self._handshake_failed(
+                MonitorEvent.HANDSHAKE_FAILED_PROTOCOL, int(exc.reason)
+            )
         self.failed = True
         self.close()
 
@@ -428,6 +538,7 @@ class ZmtpProtocol(asyncio.Protocol):
     def _handshake_timeout(self) -> None:
         self._handshake_timer = None
         if not self.ready and not self.closed:
+            self._no_detail_errno = errno.ETIMEDOUT
             self.fail(
                 f"no handshake within {self.owner.options.handshake_ivl} ms "
                 "(HANDSHAKE_IVL)"
@@ -439,6 +550,18 @@ class ZmtpProtocol(asyncio.Protocol):
                 handle.cancel()
         self._timer = self._handshake_timer = self._flush_handle = None
         self._timer_at = None
+
+
+    # -- the monitor ----------------------------------------------------------------
+
+    def _monitor(self, event: MonitorEvent, value: int) -> None:
+        self.socket._monitor_event(event, value, self.owner.label)
+
+    def _handshake_failed(self, event: MonitorEvent, value: int) -> None:
+        # one HANDSHAKE_FAILED_* per connection, as libzmq reports
+        if not self._handshake_reported:
+            self._handshake_reported = True
+            self._monitor(event, value)
 
 
 def _peer_credentials(transport) -> str:

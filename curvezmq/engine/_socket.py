@@ -46,8 +46,11 @@ from ..zmtp import (
     CurveClientMechanism,
     CurveServerMechanism,
     NullMechanism,
+    PlainClientMechanism,
+    PlainServerMechanism,
 )
 from ._endpoint import EndpointError, parse_endpoint
+from ._monitor import MonitorCallback, MonitorEvent
 from ._options import Options
 from ._pipe import Pipe
 from ._protocol import ZmtpProtocol, logger
@@ -79,8 +82,9 @@ class Socket:
         options: the socket options; a fresh :class:`Options` when omitted.
         loop: the event loop the socket lives on; the running one when omitted.
         policy: a callable returning the :class:`~curvezmq.auth.AuthPolicy` that
-            admits CURVE clients, asked once per handshake (so a Context can swap
-            it at any time); admit everyone when omitted.
+            decides on peers (every CURVE and PLAIN client, NULL peers when
+            ZAP_DOMAIN is set), asked once per handshake (so a Context can swap
+            it at any time); :class:`~curvezmq.auth.AllowAny` when omitted.
 
     Attributes:
         socket_type: the ZMTP Socket-Type, e.g. ``"DEALER"``.
@@ -117,6 +121,8 @@ class Socket:
         self._accepted: set[Pipe] = set()
         self._server_keys: dict[bytes, CurveServerKeys] = {}
         self._close_task: asyncio.Task | None = None
+        self._monitor: MonitorCallback | None = None
+        self._monitor_events = 0
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else self.last_endpoint or "unbound"
@@ -147,7 +153,11 @@ class Socket:
         parsed = parse_endpoint(endpoint, bind=True)
         self._check_mechanism()
         listener = Listener(self, parsed)
-        self.last_endpoint = listener.open()
+        try:
+            self.last_endpoint = listener.open()
+        except OSError as exc:
+            self._monitor_event(MonitorEvent.BIND_FAILED, exc.errno or 0, endpoint)
+            raise
         self._listeners.append(listener)
         return self.last_endpoint
 
@@ -199,6 +209,31 @@ class Socket:
                 self._detach_pipe(connecter.pipe)
                 return
         raise EndpointError(f"{endpoint!r} is not connected")
+
+    def set_monitor(
+        self, callback: MonitorCallback | None, events: int = MonitorEvent.ALL
+    ) -> None:
+        """Report monitor events to ``callback(event, value, endpoint)``.
+
+        A monitor already set is told MONITOR_STOPPED and replaced, as libzmq
+        does. The callback runs on the socket's loop and must not block.
+
+        Args:
+            callback: the new monitor, or None to stop monitoring.
+            events: a mask of :class:`MonitorEvent` values to report.
+        """
+        if self._monitor is not None:
+            self._monitor_event(MonitorEvent.MONITOR_STOPPED, 0, "")
+        self._monitor = callback
+        self._monitor_events = int(events) if callback is not None else 0
+
+    def _monitor_event(self, event: MonitorEvent, value: int, endpoint: str) -> None:
+        monitor = self._monitor
+        if monitor is not None and event & self._monitor_events:
+            try:
+                monitor(int(event), int(value), endpoint)
+            except Exception:
+                logger.exception("the socket monitor failed on %s", event.name)
 
     def policy(self) -> AuthPolicy:
         """The authentication policy in force now."""
@@ -258,8 +293,15 @@ class Socket:
                 secret_key=options.curve_secretkey,
                 server_key=options.curve_serverkey,
             )
+        elif options.plain_server:
+            mechanism = PlainServerMechanism()
+        elif options.mechanism == "PLAIN":
+            mechanism = PlainClientMechanism(
+                options.plain_username or b"", options.plain_password or b""
+            )
         else:
-            mechanism = NullMechanism()
+            # libzmq asks ZAP about NULL peers only when a domain is set
+            mechanism = NullMechanism(authenticate=bool(options.zap_domain))
         # libzmq: HEARTBEAT_TIMEOUT -1 means the interval; times in ms
         timeout = options.heartbeat_timeout
         return Connection(
@@ -286,11 +328,15 @@ class Socket:
         if pipe is None:
             pipe = Pipe(self, protocol.peer, persistent=False)
             self._accepted.add(pipe)
+        # libzmq's precedence on a clash: Peer-Address, then what the decision
+        # attached (User-Id, ZAP metadata), then the peer's own metadata
         properties = {"Peer-Address": protocol.peer_ip}
-        for name, value in event.peer_metadata.items():
-            properties.setdefault(name, bytes(value).decode("utf-8", "replace"))
         if event.user_id:
-            properties["User-Id"] = bytes(event.user_id).decode("utf-8", "replace")
+            properties["User-Id"] = _text(event.user_id)
+        for name, value in event.auth_metadata.items():
+            properties.setdefault(str(name), _text(value))
+        for name, value in event.peer_metadata.items():
+            properties.setdefault(name, _text(value))
         pipe.properties = properties
         pipe.protocol = protocol
         protocol.pipe = pipe
@@ -658,6 +704,7 @@ class Socket:
         if self._close_task is not None:
             return self._close_task
         self.closed = True
+        self.set_monitor(None)
         for waiters in (self._readers, self._writers):
             for future in waiters:
                 if not future.done():
@@ -714,6 +761,13 @@ class Socket:
             if close_keys is not None:
                 close_keys()
         self._server_keys.clear()
+
+
+def _text(value) -> str:
+    # message properties are text, as zmq_msg_gets returns them
+    if isinstance(value, str):
+        return value
+    return bytes(value).decode("utf-8", "replace")
 
 
 def _wake(waiters: list) -> None:

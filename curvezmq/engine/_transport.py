@@ -35,6 +35,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from ._endpoint import Endpoint, format_endpoint
+from ._monitor import MonitorEvent
 from ._options import DEFAULT_RECONNECT_CAP
 from ._pipe import Pipe
 from ._protocol import ZmtpProtocol, logger
@@ -80,6 +81,7 @@ class Listener:
         self.endpoint = ""
         self.pending: dict[ZmtpProtocol, None] = {}
         self._sock: _socket.socket | None = None
+        self._fd = -1  # the listening socket's fd, for the monitor
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task | None = None
         self._unlink: str | None = None  # the ipc file we made
@@ -108,8 +110,10 @@ class Listener:
             sock = self._bind_tcp()
             serve = self.socket.loop.create_server
         self._sock = sock
+        self._fd = sock.fileno()
         self._task = self.socket.loop.create_task(self._serve(serve, sock))
         logger.info("listening on %s", self.endpoint)
+        self.socket._monitor_event(MonitorEvent.LISTENING, self._fd, self.endpoint)
         return self.endpoint
 
     def _bind_tcp(self) -> _socket.socket:
@@ -190,6 +194,9 @@ class Listener:
             self._server.close()
         elif self._sock is not None:
             self._sock.close()
+        if self._sock is not None:
+            self._sock = None
+            self.socket._monitor_event(MonitorEvent.CLOSED, self._fd, self.endpoint)
         self._remove_files()
         for protocol in list(self.pending):
             protocol.local_close = True
@@ -291,6 +298,10 @@ class Connecter:
         self.attempts += 1
         endpoint = self.endpoint
         loop = self.socket.loop
+        # libzmq's non-blocking connect reports EINPROGRESS before it completes
+        self.socket._monitor_event(
+            MonitorEvent.CONNECT_DELAYED, errno.EINPROGRESS, endpoint.text
+        )
 
         def factory() -> ZmtpProtocol:
             return ZmtpProtocol(self.socket, self, outgoing=True)
@@ -320,6 +331,9 @@ class Connecter:
             return
         self.failures += 1
         logger.debug("reconnecting to %s in %.0f ms", self.endpoint.text, delay * 1000)
+        self.socket._monitor_event(
+            MonitorEvent.CONNECT_RETRIED, round(delay * 1000), self.endpoint.text
+        )
         self._retry = self.socket.loop.call_later(delay, self._start_attempt)
 
     def _start_attempt(self) -> None:

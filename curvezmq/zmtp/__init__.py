@@ -1,5 +1,5 @@
-"""Sans-IO ZMTP 3.1: greeting, framing with limits, metadata, the NULL and CURVE
-mechanisms, and one connection's state machine.
+"""Sans-IO ZMTP 3.1: greeting, framing with limits, metadata, the NULL, PLAIN and
+CURVE mechanisms, and one connection's state machine.
 
 A :class:`Connection` is fed bytes and returns events; it never touches a socket or
 a clock. CURVE is delegated to :mod:`curvezmq.codec`.
@@ -16,15 +16,19 @@ from ._events import (
     MessageReceived,
 )
 from ._mechanisms import (
+    PLAIN_ERROR_PREFIX,
     CurveClientMechanism,
     CurveServerMechanism,
     Mechanism,
     NullMechanism,
+    PlainClientMechanism,
+    PlainServerMechanism,
 )
 from ._sockets import COMPATIBLE, SOCKET_TYPES
 
 __all__ = [
     "COMPATIBLE",
+    "PLAIN_ERROR_PREFIX",
     "SOCKET_TYPES",
     "AuthenticationRequested",
     "CommandReceived",
@@ -39,4 +43,6 @@ __all__ = [
     "Mechanism",
     "MessageReceived",
     "NullMechanism",
+    "PlainClientMechanism",
+    "PlainServerMechanism",
 ]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..codec import AuthenticationRequested
-
 __all__ = [
     "AuthenticationRequested",
     "CommandReceived",
@@ -21,6 +19,35 @@ class Event:
     """Base class of the events a connection returns."""
 
     __slots__ = ()
+
+
+@dataclass(frozen=True)
+class AuthenticationRequested(Event):
+    """The connection waits for a decision on its peer: call ``accept`` or
+    ``refuse`` (what libzmq asks its ZAP handler).
+
+    Raised by a CURVE server once INITIATE checked out, a PLAIN server once HELLO
+    arrived, and a NULL mechanism made with ``authenticate=True`` right after the
+    peer's greeting (before its READY, as libzmq does).
+
+    Attributes:
+        mechanism: ``"NULL"``, ``"PLAIN"`` or ``"CURVE"``.
+        credentials: ``()`` (NULL), ``(username, password)`` (PLAIN) or
+            ``(client_key,)`` (CURVE, 32 raw bytes). Kept out of the repr.
+        metadata: the peer's metadata when it is already known (CURVE
+            INITIATE), else empty.
+    """
+
+    mechanism: str
+    credentials: tuple = field(default=(), repr=False)
+    metadata: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def client_key(self) -> bytes:
+        """CURVE: the client's long-term public key C, 32 raw bytes; else b""."""
+        if self.mechanism == "CURVE" and self.credentials:
+            return bytes(self.credentials[0])
+        return b""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,28 @@ attaches it; from then on it belongs to that one connection. The connection owns
 framing and limits and hands the mechanism one handshake command body at a time;
 the mechanism answers with what the body meant (nothing yet, the peer is ready, the
 peer refused us, or a server must decide on a client) and queues command bodies
-for the connection to frame. NULL is written here; CURVE delegates every command to
-the sans-IO codec in :mod:`curvezmq.codec`.
+for the connection to frame. NULL and PLAIN are written here; CURVE delegates every
+command to the sans-IO codec in :mod:`curvezmq.codec`.
+
+Deciding on a peer. A mechanism that needs the application's decision (libzmq asks
+its ZAP handler) reports an :class:`AuthenticationRequested`; the connection then
+waits for ``accept`` or ``refuse``:
+
+- CURVE server: once INITIATE has checked out; the client sends nothing more
+  until our READY.
+- PLAIN server: once HELLO arrived; the client sends nothing more until our
+  WELCOME. A PLAIN client sends nothing else for the server to check.
+- NULL with ``authenticate=True`` (a socket with a ZAP domain): right after the
+  peer's greeting, before our READY, which waits for the decision; the peer's own
+  READY may arrive meanwhile and is kept until then (NULL is symmetric, so either
+  side may be the one asking).
+
+PLAIN's ERROR. libzmq 4.3 writes the PLAIN ERROR command's name as the five
+bytes ``^RROR`` (a C string escape swallowed the length byte) and its PLAIN client
+matches only that form. Our PLAIN server sends that form on purpose, so a libzmq
+client reports an authentication failure (HANDSHAKE_FAILED_AUTH) and stops
+reconnecting; with the RFC's ``\x05ERROR`` it would report a protocol error
+instead. Our PLAIN client accepts both forms.
 """
 
 from __future__ import annotations
@@ -17,13 +37,17 @@ from dataclasses import dataclass
 
 from .. import codec as _codec
 from ..errors import LocalProtocolError, Reason, RemoteProtocolError
+from ._events import AuthenticationRequested
 from ._framing import ERROR_MAX_SIZE, printable, split_command
 
 __all__ = [
+    "PLAIN_ERROR_PREFIX",
     "CurveClientMechanism",
     "CurveServerMechanism",
     "Mechanism",
     "NullMechanism",
+    "PlainClientMechanism",
+    "PlainServerMechanism",
 ]
 
 # Fixed CURVE command sizes (PROTOCOL.md section 9): HELLO 200, WELCOME 168,
@@ -34,8 +58,23 @@ INITIATE_BASE_SIZE = 257
 READY_BASE_SIZE = 30
 NULL_READY_BASE_SIZE = 6
 
+# PLAIN (RFC 24; PROTOCOL-MORE.md section 2): HELLO carries a username and a
+# password of up to 255 bytes each; WELCOME is exactly its name; INITIATE and READY
+# carry metadata.
+PLAIN_MAX_CREDENTIAL = 255
+PLAIN_HELLO_MAX_SIZE = 6 + 1 + PLAIN_MAX_CREDENTIAL + 1 + PLAIN_MAX_CREDENTIAL
+PLAIN_INITIATE_BASE_SIZE = 9
+# the whole ERROR prefix libzmq's PLAIN server sends and its client expects,
+# instead of the RFC's b"\x05ERROR" (see the module's notes)
+PLAIN_ERROR_PREFIX = b"^RROR"
+
 _READY = b"READY"
 _ERROR = b"ERROR"
+_HELLO_PREFIX = b"\x05HELLO"
+_WELCOME_BODY = b"\x07WELCOME"
+_INITIATE_PREFIX = b"\x08INITIATE"
+_READY_PREFIX = b"\x05READY"
+_ERROR_PREFIX = b"\x05ERROR"
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,12 @@ class _Refused:
     """The peer sent ERROR; the connection ends without a protocol error."""
 
     reason: str
+
+
+def _error_body(status: str, prefix: bytes = _ERROR_PREFIX) -> bytes:
+    """An ERROR command body with the given reason (at most 255 bytes)."""
+    reason = status.encode("ascii")
+    return prefix + bytes((len(reason),)) + reason
 
 
 def _parse_error(data, name: str) -> str:
@@ -76,6 +121,9 @@ class Mechanism:
     as_server: bool = False
     # the CURVE codec once attached; the connection seals and opens MESSAGE with it
     _codec = None
+    # whether the peer must stay silent while the application decides (CURVE and
+    # PLAIN servers); a NULL peer may send its READY meanwhile
+    _quiet_while_deciding = True
 
     def __init__(self) -> None:
         self._attached = False
@@ -95,6 +143,11 @@ class Mechanism:
     def _start(self, now: float) -> None:
         """Our greeting is queued: queue our first commands, if we speak first."""
 
+    def _greeted(self) -> AuthenticationRequested | None:
+        """The peer's greeting is complete: return a request for a decision if
+        one is needed now (NULL with authentication), else None."""
+        return None
+
     def _limit(self) -> tuple[int, str, Reason]:
         """The largest body the next expected command may have, its name, and the
         reason to report when a header declares more."""
@@ -109,7 +162,9 @@ class Mechanism:
         """Drain the handshake command bodies queued so far."""
         return []
 
-    def _accept(self, user_id: bytes) -> _Ready:
+    def _accept(self, user_id: bytes) -> _Ready | None:
+        """The application admitted the peer: return _Ready if the handshake is
+        now complete, None if more commands must come first."""
         raise LocalProtocolError(
             f"the {self.name.decode()} mechanism has no client to accept"
         )
@@ -126,24 +181,47 @@ class Mechanism:
 class NullMechanism(Mechanism):
     """ZMTP NULL: no security. Each side sends READY with its metadata right after
     the greeting and accepts the peer's READY (or ERROR) whenever it comes.
+
+    Args:
+        authenticate: ask for a decision on the peer right after its greeting and
+            hold our READY until ``accept`` (libzmq does this when the socket has
+            a ZAP domain); ``refuse`` sends ERROR instead.
     """
 
     name = b"NULL"
+    _quiet_while_deciding = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, authenticate: bool = False) -> None:
         super().__init__()
         self._metadata = b""
         self._pending: list = []
+        self._authenticate = authenticate
+        # with authentication: whether we decided yet, our user id for the peer,
+        # and the peer's READY metadata if it came before the decision
+        self._decided = not authenticate
+        self._user_id = b""
+        self._early_ready: dict | None = None
 
     def __repr__(self) -> str:
+        if self._authenticate:
+            return "NullMechanism(authenticate=True)"
         return "NullMechanism()"
 
     def _attach(self, metadata: bytes, max_metadata: int, logger) -> None:
         super()._attach(metadata, max_metadata, logger)
         self._metadata = metadata
 
+    def _ready_body(self) -> bytes:
+        return bytes((len(_READY),)) + _READY + self._metadata
+
     def _start(self, now: float) -> None:
-        self._pending.append(bytes((len(_READY),)) + _READY + self._metadata)
+        if not self._authenticate:
+            self._pending.append(self._ready_body())
+
+    def _greeted(self) -> AuthenticationRequested | None:
+        if self._authenticate:
+            return AuthenticationRequested("NULL")
+        return None
 
     def _limit(self) -> tuple[int, str, Reason]:
         size = max(NULL_READY_BASE_SIZE + self._max_metadata, ERROR_MAX_SIZE)
@@ -160,9 +238,18 @@ class NullMechanism(Mechanism):
         name, offset = split
 
         if name == _READY:
+            if self._early_ready is not None:
+                raise RemoteProtocolError(
+                    "expected one READY, got a second one",
+                    Reason.ZMTP_UNEXPECTED_COMMAND,
+                )
             metadata = _codec.decode_metadata(body[offset:])
             self._logger.debug("NULL: peer READY with %d properties", len(metadata))
-            return _Ready(metadata, b"")
+            if not self._decided:
+                # our READY waits for the decision; the peer's waits with it
+                self._early_ready = metadata
+                return None
+            return _Ready(metadata, self._user_id)
         if name == _ERROR:
             reason = _parse_error(body[offset:], "ERROR")
             self._logger.debug("NULL: peer ERROR %r", reason)
@@ -175,6 +262,227 @@ class NullMechanism(Mechanism):
     def _take_output(self) -> list:
         out, self._pending = self._pending, []
         return out
+
+    def _accept(self, user_id: bytes) -> _Ready | None:
+        if self._decided:
+            return super()._accept(user_id)
+        self._decided = True
+        self._user_id = bytes(user_id)
+        self._pending.append(self._ready_body())
+        if self._early_ready is not None:
+            return _Ready(self._early_ready, self._user_id)
+        return None
+
+    def _refuse(self, status: str) -> None:
+        if self._decided:
+            super()._refuse(status)
+        self._decided = True
+        self._pending.append(_error_body(status))
+
+
+class _PlainMechanism(Mechanism):
+    """What the PLAIN client and server share: a step counter and an outbox."""
+
+    name = b"PLAIN"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._metadata = b""
+        self._pending: list = []
+        self._step = 0
+
+    def _attach(self, metadata: bytes, max_metadata: int, logger) -> None:
+        super()._attach(metadata, max_metadata, logger)
+        self._metadata = metadata
+
+    def _take_output(self) -> list:
+        out, self._pending = self._pending, []
+        return out
+
+    @staticmethod
+    def _check_generic(body) -> None:
+        # libzmq's first check on any handshake command: a length byte and at
+        # least that many name bytes after it
+        if len(body) <= 1 or len(body) <= body[0]:
+            raise RemoteProtocolError(
+                f"expected a command body (name length, name, data), got "
+                f"{len(body)} bytes that are not one",
+                Reason.ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
+            )
+
+
+class PlainClientMechanism(_PlainMechanism):
+    """PLAIN as the client: sends the username and the password in clear text.
+
+    Steps: HELLO out; WELCOME (or ERROR) in; INITIATE with our metadata out; READY
+    (or ERROR) in. Accepts both the RFC's ``\x05ERROR`` and libzmq's ``^RROR``.
+
+    Args:
+        username: 0..255 bytes.
+        password: 0..255 bytes. It is kept as given (immutable bytes cannot be
+            wiped) and never shown in a repr or a log.
+
+    Raises:
+        ValueError: a credential longer than 255 bytes.
+        TypeError: a credential that is not bytes-like.
+    """
+
+    def __init__(self, username, password) -> None:
+        super().__init__()
+        self._username = _credential(username, "username")
+        self._password = _credential(password, "password")
+
+    def __repr__(self) -> str:
+        return f"PlainClientMechanism(username={self._username!r})"
+
+    def _start(self, now: float) -> None:
+        user, password = self._username, self._password
+        self._pending.append(
+            _HELLO_PREFIX
+            + bytes((len(user),))
+            + user
+            + bytes((len(password),))
+            + password
+        )
+
+    def _limit(self) -> tuple[int, str, Reason]:
+        if self._step == 0:
+            size = max(len(_WELCOME_BODY), ERROR_MAX_SIZE)
+            return size, "WELCOME or ERROR", Reason.ZMTP_MALFORMED_COMMAND_WELCOME
+        size = max(NULL_READY_BASE_SIZE + self._max_metadata, ERROR_MAX_SIZE)
+        return size, "READY or ERROR", Reason.ZMTP_MALFORMED_COMMAND_READY
+
+    def _receive(self, body, now: float):
+        # libzmq dispatches on whole prefixes, so libzmq's "^RROR" (whose first
+        # byte would read as a 94-byte name) is matched before the generic check
+        for prefix in (PLAIN_ERROR_PREFIX, _ERROR_PREFIX):
+            if body[: len(prefix)] == prefix:
+                reason = _parse_error(body[len(prefix) :], "ERROR")
+                self._logger.debug("PLAIN: server ERROR %r", reason)
+                return _Refused(reason)
+        self._check_generic(body)
+
+        if body[: len(_WELCOME_BODY)] == _WELCOME_BODY and self._step == 0:
+            if len(body) != len(_WELCOME_BODY):
+                raise RemoteProtocolError(
+                    f"expected a WELCOME of {len(_WELCOME_BODY)} bytes, got "
+                    f"{len(body)}",
+                    Reason.ZMTP_MALFORMED_COMMAND_WELCOME,
+                )
+            self._step = 1
+            self._pending.append(_INITIATE_PREFIX + self._metadata)
+            return None
+        if body[: len(_READY_PREFIX)] == _READY_PREFIX and self._step == 1:
+            metadata = _codec.decode_metadata(body[len(_READY_PREFIX) :])
+            self._step = 2
+            self._logger.debug("PLAIN: server READY with %d properties", len(metadata))
+            return _Ready(metadata, b"")
+
+        expected = "WELCOME or ERROR" if self._step == 0 else "READY or ERROR"
+        name = split_command(body)
+        raise RemoteProtocolError(
+            f"expected {expected}, got {printable(name[0] if name else body)}",
+            Reason.ZMTP_UNEXPECTED_COMMAND,
+        )
+
+
+class PlainServerMechanism(_PlainMechanism):
+    """PLAIN as the server: takes HELLO, lets the application check the username
+    and password (``Connection.accept`` or ``refuse``), then WELCOME, INITIATE,
+    READY.
+
+    A refusal is sent in libzmq's ``^RROR`` form (see the module's notes); a
+    ``"300"`` decision should close without calling ``refuse``, as libzmq does.
+    """
+
+    as_server = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._user_id = b""
+
+    def __repr__(self) -> str:
+        return "PlainServerMechanism()"
+
+    def _limit(self) -> tuple[int, str, Reason]:
+        if self._step == 0:
+            return (
+                PLAIN_HELLO_MAX_SIZE,
+                "HELLO",
+                Reason.ZMTP_MALFORMED_COMMAND_HELLO,
+            )
+        if self._step == 1:
+            # the client may send nothing until our WELCOME, which waits for accept
+            return 0, "no frame before our WELCOME", Reason.ZMTP_UNEXPECTED_COMMAND
+        size = PLAIN_INITIATE_BASE_SIZE + self._max_metadata
+        return size, "INITIATE", Reason.ZMTP_MALFORMED_COMMAND_INITIATE
+
+    def _receive(self, body, now: float):
+        self._check_generic(body)
+        if self._step == 0 and body[: len(_HELLO_PREFIX)] == _HELLO_PREFIX:
+            username, password = _parse_hello(body[len(_HELLO_PREFIX) :])
+            self._step = 1
+            self._logger.debug("PLAIN: HELLO from user %r", username)
+            return AuthenticationRequested("PLAIN", (username, password))
+        if self._step == 2 and body[: len(_INITIATE_PREFIX)] == _INITIATE_PREFIX:
+            metadata = _codec.decode_metadata(body[len(_INITIATE_PREFIX) :])
+            self._step = 3
+            self._pending.append(_READY_PREFIX + self._metadata)
+            return _Ready(metadata, self._user_id)
+        name = split_command(body)
+        raise RemoteProtocolError(
+            f"expected {'HELLO' if self._step == 0 else 'INITIATE'}, got "
+            f"{printable(name[0] if name else body)}",
+            Reason.ZMTP_UNEXPECTED_COMMAND,
+        )
+
+    def _accept(self, user_id: bytes) -> _Ready | None:
+        if self._step != 1:
+            return super()._accept(user_id)
+        self._step = 2
+        self._user_id = bytes(user_id)
+        self._pending.append(_WELCOME_BODY)
+        return None
+
+    def _refuse(self, status: str) -> None:
+        if self._step != 1:
+            super()._refuse(status)
+        self._step = 3
+        self._pending.append(_error_body(status, PLAIN_ERROR_PREFIX))
+
+
+def _credential(value, what: str) -> bytes:
+    if isinstance(value, str):
+        raise TypeError(f"expected the PLAIN {what} as bytes, got str")
+    value = bytes(value)
+    if len(value) > PLAIN_MAX_CREDENTIAL:
+        raise ValueError(
+            f"expected a PLAIN {what} of at most {PLAIN_MAX_CREDENTIAL} bytes, got "
+            f"{len(value)}"
+        )
+    return value
+
+
+def _parse_hello(data) -> tuple[bytes, bytes]:
+    """Split HELLO's data into the username and the password; exactly the two
+    length-prefixed fields must be there, as libzmq checks."""
+    if len(data) < 1 or len(data) < 2 + data[0]:
+        raise RemoteProtocolError(
+            f"expected a HELLO username and password length, got {len(data)} "
+            f"bytes after HELLO",
+            Reason.ZMTP_MALFORMED_COMMAND_HELLO,
+        )
+    username_size = data[0]
+    username = bytes(data[1 : 1 + username_size])
+    password_size = data[1 + username_size]
+    password = bytes(data[2 + username_size :])
+    if len(password) != password_size:
+        raise RemoteProtocolError(
+            f"expected a HELLO password of {password_size} bytes, got "
+            f"{len(password)}",
+            Reason.ZMTP_MALFORMED_COMMAND_HELLO,
+        )
+    return username, password
 
 
 class _CurveMechanism(Mechanism):
@@ -205,7 +513,9 @@ class _CurveMechanism(Mechanism):
             if isinstance(event, _codec.ErrorReceived):
                 return _Refused(event.reason)
             if isinstance(event, _codec.AuthenticationRequested):
-                return event
+                return AuthenticationRequested(
+                    "CURVE", (bytes(event.client_key),), event.metadata
+                )
         return None
 
 
