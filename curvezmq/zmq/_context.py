@@ -150,14 +150,15 @@ class Context(ContextBase):
         """Make a socket.
 
         Args:
-            socket_type: ``zmq.REQ``, ``zmq.REP``, ``zmq.DEALER`` or ``zmq.ROUTER``.
+            socket_type: ``zmq.PAIR``, ``PUB``, ``SUB``, ``REQ``, ``REP``,
+                ``DEALER``, ``ROUTER``, ``PULL``, ``PUSH``, ``XPUB`` or ``XSUB``.
 
         Returns:
             the new :class:`Socket`.
 
         Raises:
             ZMQError: ETERM after ``term``; EINVAL for an unknown type; ENOTSUP
-                for a type not implemented yet.
+                for STREAM and the draft types.
         """
         if self.closed:
             raise ZMQError(Errno.ETERM)
