@@ -14,6 +14,7 @@ __all__ = [
     "HAUSNUMERO",
     "OPTION_TYPES",
     "ContextOption",
+    "CurveInvalidPolicy",
     "DeviceType",
     "Errno",
     "Event",
@@ -269,6 +270,19 @@ class SocketOption(IntEnum):
     NORM_NUM_PARITY = 122
     NORM_NUM_AUTOPARITY = 123
     NORM_PUSH = 124
+    # curvezmq's own options, numbered from 1000 so they never meet libzmq's (which
+    # ends near 124); README.md "Extensions" lists them. Add new ones at the end.
+    CURVE_INVALID_POLICY = 1000
+    CURVE_INVALID_BUDGET = 1001
+    CURVE_COMPACT = 1002
+
+
+class CurveInvalidPolicy(IntEnum):
+    """Values of the CURVE_INVALID_POLICY option (curvezmq's own): what a MESSAGE
+    whose box fails does to its connection."""
+
+    CLOSE = 0
+    DROP = 1
 
 
 class MessageOption(IntEnum):
@@ -419,6 +433,7 @@ def _export() -> None:
         Event: "EVENT_",
         RouterNotify: "NOTIFY_",
         ReconnectStop: "RECONNECT_STOP_",
+        CurveInvalidPolicy: "CURVE_INVALID_",
     }
     namespace = globals()
     for enum in (
@@ -431,6 +446,7 @@ def _export() -> None:
         RouterNotify,
         SecurityMechanism,
         ReconnectStop,
+        CurveInvalidPolicy,
         Event,
         PollEvent,
         DeviceType,
