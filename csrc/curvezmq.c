@@ -25,7 +25,7 @@
 
 #include "curvezmq.h"
 
-#define CURVEZMQ_C_VERSION "0.1.1"
+#define CURVEZMQ_C_VERSION "0.2.0"
 
 /* NaCl's padding: 32 zero bytes before a plaintext, 16 before a box. */
 #define ZEROBYTES 32
@@ -256,6 +256,39 @@ curvezmq_box_open(unsigned char *m, const unsigned char *c, size_t clen,
     return rc;
 }
 
+/*
+ * Seal flags || data in place: out holds dlen + 33 bytes, NaCl's padded length
+ * (32 zero bytes, flags, data). Afterwards out holds 16 zero bytes, the tag
+ * and the ciphertext; n is the whole 24-byte nonce.
+ */
+static void
+seal_padded(unsigned char *out, const unsigned char *n, unsigned char flags,
+            const unsigned char *data, size_t dlen, const unsigned char *k)
+{
+    size_t blen = dlen + CURVEZMQ_MESSAGE_OVERHEAD;
+
+    memmove(out + ZEROBYTES + 1, data, dlen);
+    memset(out, 0, ZEROBYTES);
+    out[ZEROBYTES] = flags;
+    crypto_box_afternm(out, out, (unsigned long long) blen, n, k);
+}
+
+/*
+ * Open a box whose wire form (tag || ciphertext, blen - 16 bytes) already sits
+ * at out + 16: out then holds NaCl's padded box of blen bytes.
+ */
+static int
+open_padded(unsigned char *out, size_t blen, const unsigned char *n,
+            const unsigned char *k)
+{
+    memset(out, 0, BOXZEROBYTES);
+    if (crypto_box_open_afternm(out, out, (unsigned long long) blen, n, k)
+        != 0) {
+        return CURVEZMQ_ECRYPTO;
+    }
+    return CURVEZMQ_OK;
+}
+
 int
 curvezmq_message_seal(unsigned char *out, const unsigned char *prefix16,
                       uint64_t nonce, unsigned char flags,
@@ -263,20 +296,31 @@ curvezmq_message_seal(unsigned char *out, const unsigned char *prefix16,
                       const unsigned char *k)
 {
     unsigned char n[CURVEZMQ_NONCEBYTES];
-    size_t blen = dlen + CURVEZMQ_MESSAGE_OVERHEAD;
 
     memcpy(n, prefix16, 16);
     store_be64(n + 16, nonce);
 
-    /* out is exactly NaCl's padded length: 32 zero bytes + flags + data. */
-    memset(out, 0, ZEROBYTES);
-    out[ZEROBYTES] = flags;
-    memmove(out + ZEROBYTES + 1, data, dlen);
-    crypto_box_afternm(out, out, (unsigned long long) blen, n, k);
+    seal_padded(out, n, flags, data, dlen, k);
 
     /* the 16 zero bytes NaCl leaves in front become the command header */
     memcpy(out, message_name, sizeof message_name);
     memcpy(out + 8, n + 16, 8);
+    return CURVEZMQ_OK;
+}
+
+int
+curvezmq_message_seal_compact(unsigned char *out,
+                              const unsigned char *prefix16, uint64_t nonce,
+                              unsigned char flags, const unsigned char *data,
+                              size_t dlen, const unsigned char *k)
+{
+    unsigned char n[CURVEZMQ_NONCEBYTES];
+
+    memcpy(n, prefix16, 16);
+    store_be64(n + 16, nonce);
+
+    /* the same box as message_seal; the 16 zero bytes stay as headroom */
+    seal_padded(out, n, flags, data, dlen, k);
     return CURVEZMQ_OK;
 }
 
@@ -301,9 +345,35 @@ curvezmq_message_open(unsigned char *out, const unsigned char *body,
 
     /* the header's 16 bytes become NaCl's 16 zero bytes before the box */
     memmove(out + BOXZEROBYTES, body + BOXZEROBYTES, blen - BOXZEROBYTES);
-    memset(out, 0, BOXZEROBYTES);
-    if (crypto_box_open_afternm(out, out, (unsigned long long) blen, n, k)
-        != 0) {
+    if (open_padded(out, blen, n, k) != CURVEZMQ_OK) {
+        return CURVEZMQ_ECRYPTO;
+    }
+
+    *peer_nonce = nonce;
+    return CURVEZMQ_OK;
+}
+
+int
+curvezmq_message_open_compact(unsigned char *out, const unsigned char *body,
+                              size_t blen, const unsigned char *prefix16,
+                              const unsigned char *k, uint64_t *peer_nonce)
+{
+    unsigned char n[CURVEZMQ_NONCEBYTES];
+    uint64_t nonce;
+
+    if (blen < CURVEZMQ_COMPACT_OVERHEAD) {
+        return CURVEZMQ_EMALFORMED;
+    }
+    if (*peer_nonce == UINT64_MAX) {
+        return CURVEZMQ_ENONCE;
+    }
+    /* on an ordered stream the next nonce is the one after the floor */
+    nonce = *peer_nonce + 1;
+    memcpy(n, prefix16, 16);
+    store_be64(n + 16, nonce);
+
+    memmove(out + BOXZEROBYTES, body, blen);
+    if (open_padded(out, blen + BOXZEROBYTES, n, k) != CURVEZMQ_OK) {
         return CURVEZMQ_ECRYPTO;
     }
 

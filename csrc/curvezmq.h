@@ -22,6 +22,11 @@
 #define CURVEZMQ_MESSAGE_OVERHEAD 33
 /* message_open leaves flags + data at this offset of its output buffer. */
 #define CURVEZMQ_MESSAGE_OPEN_OFFSET 32
+/* A compact MESSAGE body (docs/extensions.md): the box alone, tag(16) then
+ * E(flags || data); the nonce is implicit. message_seal_compact leaves it at
+ * this offset of its output buffer, after 16 zero bytes of headroom. */
+#define CURVEZMQ_COMPACT_OVERHEAD 17
+#define CURVEZMQ_COMPACT_OFFSET 16
 
 #define CURVEZMQ_OK 0
 #define CURVEZMQ_ECRYPTO -1
@@ -83,3 +88,30 @@ int curvezmq_message_seal(unsigned char *out, const unsigned char *prefix16,
 int curvezmq_message_open(unsigned char *out, const unsigned char *body,
                           size_t blen, const unsigned char *prefix16,
                           const unsigned char *k, uint64_t *peer_nonce);
+
+/*
+ * Seal a compact MESSAGE body: Box[flags || data](k) in wire form with the
+ * nonce prefix16 || N8, and no command name or nonce in front. out must hold
+ * dlen + 33 bytes (the same as message_seal); the body (dlen + 17 bytes) sits
+ * at out + CURVEZMQ_COMPACT_OFFSET and the 16 bytes before it are zero, room
+ * for a caller to write a frame header without copying the body.
+ */
+int curvezmq_message_seal_compact(unsigned char *out,
+                                  const unsigned char *prefix16,
+                                  uint64_t nonce, unsigned char flags,
+                                  const unsigned char *data, size_t dlen,
+                                  const unsigned char *k);
+
+/*
+ * Open a compact MESSAGE body, whose nonce is implicit: *peer_nonce + 1.
+ * out must hold blen + 16 bytes; on success flags || data (blen - 16 bytes)
+ * sit at out + CURVEZMQ_MESSAGE_OPEN_OFFSET and *peer_nonce has moved up by
+ * one. A body shorter than 17 bytes gives CURVEZMQ_EMALFORMED; a floor of
+ * 2^64 - 1 (no nonce left) gives CURVEZMQ_ENONCE; a failed MAC gives
+ * CURVEZMQ_ECRYPTO and leaves *peer_nonce alone.
+ */
+int curvezmq_message_open_compact(unsigned char *out,
+                                  const unsigned char *body, size_t blen,
+                                  const unsigned char *prefix16,
+                                  const unsigned char *k,
+                                  uint64_t *peer_nonce);

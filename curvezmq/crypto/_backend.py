@@ -35,8 +35,12 @@ KEYBYTES = 32
 NONCEBYTES = 24
 MACBYTES = 16
 MESSAGE_OVERHEAD = 33
+# A compact MESSAGE (docs/extensions.md) is the box alone: tag(16) + flags(1) + data.
+COMPACT_OVERHEAD = 17
 # Where message_open leaves flags + data in its output buffer (NaCl's zero padding).
 _OPEN_OFFSET = 32
+# Where message_seal_compact leaves the compact body: after NaCl's 16 zero bytes.
+_COMPACT_OFFSET = 16
 
 # Known answers for the load-time self-test. The HELLO signature box and the MESSAGE
 # body are the CurveZMQ vectors of the project's fact sheet, also in tests/vectors.
@@ -317,6 +321,70 @@ class Backend:
         view = memoryview(out)
         return floor_p[0], out[_OPEN_OFFSET], view[_OPEN_OFFSET + 1 :]
 
+    def message_seal_compact(
+        self, prefix, nonce: int, flags: int, data, key
+    ) -> memoryview:
+        """Seal one compact MESSAGE body (``len(data) + 17`` bytes) in one C call.
+
+        The same box as :meth:`message_seal` with the same nonce, without the
+        command name and the explicit nonce in front (docs/extensions.md).
+
+        Args:
+            prefix: the 16-byte nonce prefix (``CurveZMQMESSAGEC`` or ``...S``).
+            nonce: this side's counter for the message.
+            flags: the inner flags byte (0x01 MORE, 0x02 COMMAND).
+            data: the payload, any bytes-like object.
+            key: the 32-byte precomputed session key.
+
+        Returns:
+            a view of the body (tag, then the encrypted flags and data).
+        """
+        out = bytearray(len(data) + MESSAGE_OVERHEAD)
+        self._lib.curvezmq_message_seal_compact(
+            self._ffi.from_buffer(out),
+            self._ffi.from_buffer(prefix),
+            nonce,
+            flags,
+            self._ffi.from_buffer(data),
+            len(data),
+            self._ffi.from_buffer(key),
+        )
+        return memoryview(out)[_COMPACT_OFFSET:]
+
+    def message_open_compact(
+        self, body, prefix, key, floor: int
+    ) -> tuple[int, int, memoryview]:
+        """Open one compact MESSAGE body in one C call; its nonce is ``floor + 1``.
+
+        Args:
+            body: the whole compact body (tag, encrypted flags and data).
+            prefix: the peer's 16-byte nonce prefix.
+            key: the 32-byte precomputed session key.
+            floor: the peer's last nonce, whose successor sealed this body.
+
+        Returns:
+            ``(nonce, flags, data)`` as :meth:`message_open` returns them.
+
+        Raises:
+            CryptoError: with ``code`` ``"malformed"`` (shorter than 17 bytes),
+                ``"nonce"`` (``floor`` is 2^64 - 1: no nonce is left) or ``"mac"``
+                (the box fails).
+        """
+        out = bytearray(len(body) + _COMPACT_OFFSET)
+        floor_p = self._ffi.new("uint64_t *", floor)
+        rc = self._lib.curvezmq_message_open_compact(
+            self._ffi.from_buffer(out),
+            self._ffi.from_buffer(body),
+            len(body),
+            self._ffi.from_buffer(prefix),
+            self._ffi.from_buffer(key),
+            floor_p,
+        )
+        if rc != 0:
+            raise _compact_error(rc, len(body), floor)
+        view = memoryview(out)
+        return floor_p[0], out[_OPEN_OFFSET], view[_OPEN_OFFSET + 1 :]
+
     # -- internals --------------------------------------------------------------
 
     def _raise_for(self, rc: int, what: str) -> None:
@@ -336,6 +404,15 @@ class Backend:
             body = self.message_seal(b"CurveZMQMESSAGEC", 3, 0, b"Hello", _BEFORENM)
             ok = ok and bytes(body) == _MESSAGE_BODY
             n, flags, data = self.message_open(body, b"CurveZMQMESSAGEC", _BEFORENM, 2)
+            ok = ok and (n, flags, bytes(data)) == (3, 0, b"Hello")
+            # compact: the same box, without the 16-byte header
+            compact = self.message_seal_compact(
+                b"CurveZMQMESSAGEC", 3, 0, b"Hello", _BEFORENM
+            )
+            ok = ok and bytes(compact) == _MESSAGE_BODY[16:]
+            n, flags, data = self.message_open_compact(
+                compact, b"CurveZMQMESSAGEC", _BEFORENM, 2
+            )
             ok = ok and (n, flags, bytes(data)) == (3, 0, b"Hello")
         except (CryptoError, ValueError) as exc:
             raise BackendError(
@@ -362,6 +439,25 @@ def _message_error(rc: int, size: int, floor: int, body) -> CryptoError:
         err.code = "nonce"
     else:
         err = CryptoError(f"MESSAGE box of {size} bytes failed to open")
+        err.code = "mac"
+    return err
+
+
+def _compact_error(rc: int, size: int, floor: int) -> CryptoError:
+    if rc == -3:
+        err = CryptoError(
+            f"expected a compact MESSAGE of at least {COMPACT_OVERHEAD} bytes, "
+            f"got {size} bytes"
+        )
+        err.code = "malformed"
+    elif rc == -2:
+        err = CryptoError(f"expected no compact MESSAGE after nonce {floor}")
+        err.code = "nonce"
+    else:
+        err = CryptoError(
+            f"compact MESSAGE box of {size} bytes failed to open with nonce "
+            f"{floor + 1}"
+        )
         err.code = "mac"
     return err
 

@@ -122,3 +122,52 @@ def test_box_matches_pynacl(backend):
         assert backend.box_open(ours, nonce, pk1, sk2) == m
         key = nacl_bindings.crypto_box_beforenm(pk2, sk1)
         assert bytes(backend.beforenm(pk2, sk1)) == key
+
+
+# -- compact MESSAGE bodies (docs/extensions.md): the same box, no header -----------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compact_seal_is_the_standard_box_without_its_header(backend, size):
+    key = os.urandom(32)
+    data = os.urandom(size)
+    nonce = int.from_bytes(os.urandom(8), "big")
+    body = backend.message_seal_compact(PREFIX_C, nonce, 0x01, data, key)
+    assert len(body) == size + 17
+    assert bytes(body) == _oracle_body(PREFIX_C, nonce, 0x01, data, key)[16:]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compact_open_takes_the_nonce_after_the_floor(backend, size):
+    key = os.urandom(32)
+    data = os.urandom(size)
+    body = _oracle_body(PREFIX_C, 7, 0x02, data, key)[16:]
+    nonce, flags, view = backend.message_open_compact(body, PREFIX_C, key, 6)
+    assert (nonce, flags, bytes(view)) == (7, 0x02, data)
+    # any other floor means another nonce: the box fails
+    for floor in (5, 7, 2**64 - 2):
+        with pytest.raises(CryptoError) as info:
+            backend.message_open_compact(body, PREFIX_C, key, floor)
+        assert info.value.code == "mac"
+
+
+def test_compact_open_refuses_short_bodies_bad_macs_and_no_nonce_left(backend):
+    key = os.urandom(32)
+    body = bytes(backend.message_seal_compact(PREFIX_C, 5, 0, b"hello", key))
+
+    with pytest.raises(CryptoError) as info:
+        backend.message_open_compact(body[:16], PREFIX_C, key, 4)
+    assert info.value.code == "malformed"
+    with pytest.raises(CryptoError) as info:
+        backend.message_open_compact(body, PREFIX_C, key, 2**64 - 1)
+    assert info.value.code == "nonce"
+    for index in range(len(body)):
+        tampered = bytearray(body)
+        tampered[index] ^= 0x80
+        with pytest.raises(CryptoError) as info:
+            backend.message_open_compact(tampered, PREFIX_C, key, 4)
+        assert info.value.code == "mac"
+    # the empty payload: tag and flags only
+    empty = backend.message_seal_compact(PREFIX_C, 2**64 - 1, 0, b"", key)
+    got = backend.message_open_compact(empty, PREFIX_C, key, 2**64 - 2)
+    assert (got[0], got[1], bytes(got[2])) == (2**64 - 1, 0, b"")
