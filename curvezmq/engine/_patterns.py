@@ -411,6 +411,13 @@ class Router(Socket):
         pipe, frames = self._pop()
         return [pipe.routing_id] + frames
 
+    def _xcheck_first(self, first) -> None:
+        # libzmq fails the id part of a send(SNDMORE) at once
+        if self.options.router_mandatory and bytes(first) not in self._by_id:
+            raise UnroutableError(
+                f"expected the routing id of a connected peer, got {bytes(first)!r}"
+            )
+
     def _xsend(self, frames: list) -> None:
         # a lone frame is taken as a routing id with nothing to send (libzmq)
         if len(frames) < 2:
@@ -489,6 +496,9 @@ class XPub(Socket):
         topics = pipe.topics
         if topics is None:
             return
+        # TODO: a subscriber can add topics without limit (libzmq sets none
+        # either), so one peer can grow this socket's memory at will; a cap per
+        # subscriber would bound it.
         if subscribe:
             # a set per subscriber, as libzmq's trie: a repeat changes nothing
             new = topic not in topics

@@ -507,20 +507,30 @@ class Socket:
         """Whether a send would go through now, the pattern's state allowing."""
         return True
 
+    def _xcheck_first(self, first) -> None:
+        """Check the first part of a message sent part by part (ROUTER)."""
+
     def _xcheck_recv(self) -> None:
         """Raise LocalProtocolError if a receive may not start now (REQ, REP)."""
 
     # -- sending and receiving ------------------------------------------------------------
 
-    def check_send(self) -> None:
-        """Check that a message may be sent now, before its first part is given.
+    def check_send(self, first=None) -> None:
+        """Check that a message may be sent now, before its last part is given.
+
+        Args:
+            first: the message's first part, when the caller has it (a ROUTER
+                with ROUTER_MANDATORY refuses an unknown id right away).
 
         Raises:
             LocalProtocolError: the pattern forbids sending now (EFSM).
+            UnroutableError: ROUTER_MANDATORY and no peer has that id.
             ClosedError: the socket is closed.
         """
         self._check_open()
         self._xcheck_send()
+        if first is not None:
+            self._xcheck_first(first)
 
     def can_send(self) -> bool:
         """Whether a send would neither block nor raise EFSM now (POLLOUT)."""

@@ -122,7 +122,7 @@ class Socket(SocketBase):
             # the first part of a multipart message: EFSM now, as libzmq does;
             # a single-part send is checked by the engine's send itself
             if not self._sending:
-                self._call(self._engine.check_send)
+                self._call(self._engine.check_send, part)
             self._sending.append(part)
             return
         self._sending.append(part)

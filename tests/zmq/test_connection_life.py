@@ -118,6 +118,11 @@ def test_router_drops_or_refuses_with_mandatory(ctx, pctx):
     with pytest.raises(zmq.ZMQError) as info:
         router.send_multipart([b"nobody", b"x"])
     assert info.value.errno == zmq.EHOSTUNREACH
+    # part by part, the id part fails at once, as in libzmq
+    with pytest.raises(zmq.ZMQError) as info:
+        router.send(b"nobody", zmq.SNDMORE)
+    assert info.value.errno == zmq.EHOSTUNREACH
+    router.send(b"lone")  # taken as a new message's id: dropped
     with pytest.raises(AttributeError):
         router.router_mandatory  # write-only, as in pyzmq
 

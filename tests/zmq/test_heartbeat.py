@@ -181,6 +181,33 @@ def test_traffic_keeps_a_ttl_alive(ctx):
         peer.close()
 
 
+def test_a_peer_we_hold_back_is_not_taken_for_dead(ctx, pctx):
+    # at RCVHWM we stop reading: the peer's PONGs wait unread, by our choice
+    pull = ctx.socket(zmq.PULL)
+    pull.linger = 0
+    pull.rcvhwm = 5
+    pull.heartbeat_ivl = 50
+    pull.rcvtimeo = 1000
+    push = pctx.socket(pyzmq.PUSH)
+    push.linger = 0
+    push.connect(bind_local(pull))
+    body = b"z" * 65536
+    sent = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            push.send(body, pyzmq.NOBLOCK)
+            sent += 1
+        except pyzmq.Again:
+            break
+    [protocol] = _our_protocols(pull)
+    assert protocol.reading_paused
+    time.sleep(0.4)  # eight intervals without reading a byte
+    assert _our_protocols(pull) == [protocol]
+    for _ in range(sent):
+        assert pull.recv() == body
+
+
 def test_heartbeat_options_read_back_like_libzmq(ctx, pctx):
     ours, theirs = ctx.socket(zmq.DEALER), pctx.socket(pyzmq.DEALER)
     for sock in (ours, theirs):
