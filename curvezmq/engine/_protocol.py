@@ -54,7 +54,6 @@ from ..zmtp import (
     HeartbeatTimedOut,
     MessageReceived,
 )
-
 from ._monitor import MonitorEvent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -550,7 +549,6 @@ class ZmtpProtocol(asyncio.Protocol):
                 handle.cancel()
         self._timer = self._handshake_timer = self._flush_handle = None
         self._timer_at = None
-
 
     # -- the monitor ----------------------------------------------------------------
 

@@ -7,15 +7,21 @@ The subset of pyzmq that applications use: :class:`Context`, :class:`Socket`,
 REQ, REP, DEALER, ROUTER, PULL, PUSH, XPUB, XSUB; transports: tcp (IPv4, and IPv6
 with the ``ipv6`` option) and ipc.
 
+Security: NULL, PLAIN and CURVE, with ``zmq.auth`` (``ThreadAuthenticator``,
+``AsyncioAuthenticator``, certificate files), ``zmq.utils.z85``, and monitor
+events through ``Socket.get_monitor_socket`` and ``zmq.utils.monitor``.
+
 Differences from pyzmq worth knowing:
 
-- a CURVE server admits clients by ``Context.curve_policy`` (an in-process policy,
-  :class:`curvezmq.auth.AllowAny` by default) instead of a ZAP handler;
+- servers ask ``Context.curve_policy`` (an in-process policy for every mechanism,
+  :class:`curvezmq.auth.AllowAny` by default: libzmq without a ZAP handler)
+  instead of a ZAP socket; a started ``zmq.auth`` authenticator is that policy;
+- ``get_monitor_socket`` returns an in-process PAIR-like object, not a socket on
+  an inproc endpoint (there is no inproc transport);
 - ``Context.term`` closes sockets the application left open instead of blocking.
 
-TODO: ``zmq.proxy``, ``Socket.get_monitor_socket``, ``zmq.auth`` and
-``zmq.utils`` are not here yet; applications using them cannot switch imports
-yet.
+TODO: ``zmq.proxy`` and the inproc transport are not here yet; applications
+using them cannot switch imports yet.
 """
 
 from .. import __version__ as curvezmq_version
@@ -38,6 +44,10 @@ from ._error import (
 from ._frame import Frame, Message
 from ._poll import Poller, select
 from ._socket import Socket
+
+# pyzmq's names for the blocking classes, beside zmq.asyncio's
+SyncContext = Context
+SyncSocket = Socket
 
 # The libzmq release whose wire behaviour we reproduce, and the pyzmq release whose
 # API we mirror: applications compare these to enable features.
@@ -110,6 +120,8 @@ __all__ = [
     "NotDone",
     "Poller",
     "Socket",
+    "SyncContext",
+    "SyncSocket",
     "ZMQBaseError",
     "ZMQBindError",
     "ZMQError",

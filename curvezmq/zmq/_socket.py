@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno as _errno
 import json
+import pickle
 import random
 import sys
 from collections import deque
@@ -22,6 +23,7 @@ from ..errors import ClosedError, CurveZMQError, InvalidKeyError
 from ..keys import key_bytes
 from ._constants import (
     Errno,
+    Event,
     Flag,
     PollEvent,
     SocketOption,
@@ -29,6 +31,7 @@ from ._constants import (
 )
 from ._error import ContextTerminated, ZMQBindError, ZMQError, map_error
 from ._frame import Frame
+from ._monitor import MonitorSocket
 
 __all__ = ["Socket", "SocketBase"]
 
@@ -84,6 +87,20 @@ _READ_ONLY = {
 _OPTION_NAMES = {
     name.lower(): member for name, member in SocketOption.__members__.items()
 }
+
+
+# MECHANISM's read-back values (ZMQ_NULL, ZMQ_PLAIN, ZMQ_CURVE)
+_MECHANISM_NUMBERS = {"NULL": 0, "PLAIN": 1, "CURVE": 2}
+
+
+def _select_mechanism(opts: Options) -> None:
+    # libzmq keeps one mechanism, set by the last security option: clear the
+    # roles of every mechanism before the caller sets the new one (the keys stay)
+    opts.curve_server = False
+    opts.curve_serverkey = None
+    opts.plain_server = False
+    opts.plain_username = None
+    opts.plain_password = None
 
 
 def _zmq_error(exc: BaseException) -> BaseException:
@@ -208,14 +225,39 @@ class SocketBase:
             if option == SocketOption.CURVE_SERVERKEY:
                 # libzmq: a server key makes this socket a CURVE client
                 self._serverkey = key
+                _select_mechanism(opts)
                 opts.curve_serverkey = key
-                opts.curve_server = False
             else:
+                # TODO: libzmq also switches a PLAIN socket to CURVE when its
+                # public or secret key is set; here only CURVE_SERVER and
+                # CURVE_SERVERKEY select CURVE, so such a socket stays PLAIN.
                 setattr(opts, field, key)
         elif option == SocketOption.CURVE_SERVER:
             # libzmq: CURVE_SERVER=1 selects CURVE as server, 0 selects NULL
+            _select_mechanism(opts)
             opts.curve_server = bool(self._int(value))
-            opts.curve_serverkey = None
+        elif option == SocketOption.PLAIN_SERVER:
+            # libzmq: PLAIN_SERVER=1 selects PLAIN as server, 0 selects NULL
+            _select_mechanism(opts)
+            opts.plain_server = bool(self._int(value))
+        elif option in (SocketOption.PLAIN_USERNAME, SocketOption.PLAIN_PASSWORD):
+            # libzmq: either one selects PLAIN as client; 1..255 bytes each
+            credential = self._bytes(value)
+            if not 1 <= len(credential) <= 255:
+                raise ZMQError(Errno.EINVAL, "a PLAIN credential must be 1..255 bytes")
+            username, password = opts.plain_username, opts.plain_password
+            _select_mechanism(opts)
+            if option == SocketOption.PLAIN_USERNAME:
+                username = credential
+            else:
+                password = credential
+            opts.plain_username = b"" if username is None else username
+            opts.plain_password = b"" if password is None else password
+        elif option == SocketOption.ZAP_DOMAIN:
+            domain = self._bytes(value)
+            if len(domain) > 255:
+                raise ZMQError(Errno.EINVAL, "a ZAP domain must be at most 255 bytes")
+            opts.zap_domain = domain
         elif option == SocketOption.ROUTING_ID:
             value = self._bytes(value)
             if not 1 <= len(value) <= 255:
@@ -266,7 +308,16 @@ class SocketBase:
         if option == SocketOption.CURVE_SERVER:
             return int(opts.curve_server)
         if option == SocketOption.MECHANISM:
-            return 2 if opts.mechanism == "CURVE" else 0
+            return _MECHANISM_NUMBERS[opts.mechanism]
+        if option == SocketOption.PLAIN_SERVER:
+            return int(opts.plain_server)
+        if option == SocketOption.PLAIN_USERNAME:
+            return opts.plain_username or b""
+        if option == SocketOption.PLAIN_PASSWORD:
+            # libzmq reads it back too; it never appears in a repr or a log
+            return opts.plain_password or b""
+        if option == SocketOption.ZAP_DOMAIN:
+            return opts.zap_domain
         if option == SocketOption.ROUTING_ID:
             return opts.routing_id
         if option == SocketOption.CURVE_PUBLICKEY:
@@ -456,6 +507,70 @@ class SocketBase:
         state = "closed" if self._closed else self._last_endpoint() or "unbound"
         return f"<curvezmq.zmq.{type(self).__name__}({self._type.name}) {state}>"
 
+    # -- the monitor -----------------------------------------------------------------
+
+    _monitor_socket = None
+
+    def get_monitor_socket(self, events: int | None = None, addr: str | None = None):
+        """Return a PAIR-like socket that receives this socket's monitor events.
+
+        Each event is libzmq's two-frame message; read it with
+        ``zmq.utils.monitor.recv_monitor_message``. Calling this again returns
+        the same monitor socket until it is closed.
+
+        Args:
+            events: a mask of ``zmq.EVENT_*``; all events when None.
+            addr: the name the monitor goes by (pyzmq's inproc address); no
+                endpoint is bound, as curvezmq has no inproc transport.
+
+        Returns:
+            a :class:`~curvezmq.zmq._monitor.MonitorSocket` (awaitable calls for
+            an asyncio socket).
+
+        Raises:
+            ZMQError: ENOTSOCK when this socket is closed.
+        """
+        self._check_open()
+        current = self._monitor_socket
+        if current is not None and not current.closed:
+            return current
+        if addr is None:
+            addr = f"inproc://monitor.s-{id(self):x}"
+        if events is None:
+            events = Event.ALL
+        monitor = self._new_monitor(addr)
+        self._set_monitor(monitor._push, int(events))
+        self._monitor_socket = monitor
+        return monitor
+
+    def disable_monitor(self) -> None:
+        """Stop monitoring; the monitor socket receives MONITOR_STOPPED last."""
+        self._monitor_socket = None
+        if not self._closed:
+            self._set_monitor(None, 0)
+
+    def monitor(self, addr: str | None, events: int = Event.ALL) -> None:
+        """Only ``monitor(None)`` (stop monitoring) is available.
+
+        Raises:
+            ZMQError: EPROTONOSUPPORT for an address: curvezmq has no inproc
+                transport to publish events on; use :meth:`get_monitor_socket`.
+        """
+        if addr is None:
+            self.disable_monitor()
+            return
+        raise ZMQError(
+            Errno.EPROTONOSUPPORT,
+            "monitor endpoints need inproc, which curvezmq lacks; use "
+            "get_monitor_socket()",
+        )
+
+    def _new_monitor(self, addr: str):
+        return MonitorSocket(self.context, addr)
+
+    def _set_monitor(self, callback, events: int) -> None:
+        raise NotImplementedError
+
 
 class Socket(SocketBase):
     """A blocking socket, like ``zmq.Socket``; make it with ``Context.socket``.
@@ -601,6 +716,16 @@ class Socket(SocketBase):
         """Send an object as JSON text."""
         self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags)
 
+    def send_pyobj(
+        self,
+        obj: Any,
+        flags: int = 0,
+        protocol: int = pickle.DEFAULT_PROTOCOL,
+        **kwargs: Any,
+    ) -> None:
+        """Send an object pickled; only for peers you trust, as with pyzmq."""
+        self.send(pickle.dumps(obj, protocol), flags=flags)
+
     # -- receiving -------------------------------------------------------------------
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
@@ -645,6 +770,15 @@ class Socket(SocketBase):
     def recv_json(self, flags: int = 0, **kwargs) -> Any:
         """Receive one part and parse it as JSON."""
         return json.loads(self.recv(flags), **kwargs)
+
+    def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive one part and unpickle it. Unpickling runs code of the
+        sender's choosing: use it only with peers you trust (CURVE with an
+        allow list), as with pyzmq."""
+        return pickle.loads(self.recv(flags))
+
+    def _set_monitor(self, callback, events: int) -> None:
+        self._call(self._engine.set_monitor, callback, events)
 
     def poll(self, timeout: int | None = None, flags: int = PollEvent.POLLIN) -> int:
         """Wait until the socket is readable (POLLIN) or writable (POLLOUT).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import warnings
 from typing import Any
 
@@ -20,6 +21,7 @@ from ._constants import *
 from ._constants import Errno, Flag, PollEvent
 from ._context import ContextBase
 from ._error import ContextTerminated, ZMQError, map_error
+from ._monitor import AsyncMonitorSocket
 from ._poll import Poller as _BlockingPoller
 from ._socket import SocketBase, _engine_events
 
@@ -172,6 +174,16 @@ class Socket(SocketBase):
         """Send an object as JSON text."""
         await self.send(json.dumps(obj, **kwargs).encode("utf-8"), flags=flags)
 
+    async def send_pyobj(
+        self,
+        obj: Any,
+        flags: int = 0,
+        protocol: int = pickle.DEFAULT_PROTOCOL,
+        **kwargs: Any,
+    ) -> None:
+        """Send an object pickled; only for peers you trust, as with pyzmq."""
+        await self.send(pickle.dumps(obj, protocol), flags=flags)
+
     # -- receiving -------------------------------------------------------------------
 
     async def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
@@ -211,6 +223,16 @@ class Socket(SocketBase):
     async def recv_json(self, flags: int = 0, **kwargs: Any) -> Any:
         """Receive one part and parse it as JSON."""
         return json.loads(await self.recv(flags), **kwargs)
+
+    async def recv_pyobj(self, flags: int = 0) -> Any:
+        """Receive one part and unpickle it; only from peers you trust."""
+        return pickle.loads(await self.recv(flags))
+
+    def _new_monitor(self, addr: str) -> AsyncMonitorSocket:
+        return AsyncMonitorSocket(self.context, addr, self._engine.loop)
+
+    def _set_monitor(self, callback, events: int) -> None:
+        self._engine.set_monitor(callback, events)
 
     async def poll(
         self, timeout: int | None = None, flags: int = PollEvent.POLLIN
