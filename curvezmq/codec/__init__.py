@@ -26,12 +26,20 @@ from ._events import (
 )
 from ._metadata import Metadata, decode_metadata, encode_metadata
 from ._server import CurveServer
-from ._session import CurveState
+from ._session import (
+    DEFAULT_INVALID_BUDGET,
+    DEFAULT_INVALID_WINDOW,
+    FRAMING_COMPACT,
+    FRAMING_PROPERTY,
+    CurveSession,
+    CurveState,
+)
 
 __all__ = [
     "CurveClient",
     "CurveServer",
     "CurveServerKeys",
+    "CurveSession",
     "CurveState",
     "Event",
     "AuthenticationRequested",
@@ -48,4 +56,8 @@ __all__ = [
     "INITIATE_MIN_SIZE",
     "READY_MIN_SIZE",
     "MESSAGE_MIN_SIZE",
+    "DEFAULT_INVALID_BUDGET",
+    "DEFAULT_INVALID_WINDOW",
+    "FRAMING_COMPACT",
+    "FRAMING_PROPERTY",
 ]

@@ -14,9 +14,11 @@ WAIT_WELCOME              WELCOME      open with (S, c'), take S' and the cookie
                                        WAIT_READY
 WAIT_WELCOME, WAIT_READY  ERROR        report ErrorReceived; ERROR
 WAIT_READY                READY        open, take the server's metadata, its nonce
-                                       becomes the floor; ESTABLISHED
+                                       becomes the floor, hand the key and the
+                                       counters to the session; ESTABLISHED
 ESTABLISHED               MESSAGE      open (prefix ``CurveZMQMESSAGES``), nonce
-                                       strictly above the floor
+                                       strictly above the floor (compact: any
+                                       body, nonce floor + 1)
 ========================  ===========  =============================================
 
 Anything else is a protocol violation: the machine moves to ERROR, wipes its
@@ -28,8 +30,14 @@ bytes for the vouch nonce when WELCOME arrives. A test that replays those bytes 
 the same HELLO and INITIATE back.
 
 Secrets: c' lives in a bytearray until the session key exists; our copy of the
-long-term secret key c until the vouch is sealed; the session key until
-``close()`` or the terminal state.
+long-term secret key c until the vouch is sealed; the WELCOME plaintext (S' and
+the cookie) until INITIATE is built; the session key until ``close()`` or the
+terminal state.
+
+Compact framing: with ``compact=True`` INITIATE's metadata also offers it
+(``X-CurveZMQ-Framing: compact``); the session uses it only if READY confirms.
+A READY that confirms a framing we did not offer is a protocol violation: the two
+sides would disagree on every MESSAGE.
 """
 
 from __future__ import annotations
@@ -66,8 +74,18 @@ from ._commands import (
     WELCOME_SIZE,
 )
 from ._events import ErrorReceived, Event, HandshakeCompleted
-from ._metadata import MetadataLike
-from ._session import CurveState, Rng, _CurveCodec, _z85
+from ._metadata import MetadataLike, encode_metadata
+from ._session import (
+    DEFAULT_INVALID_BUDGET,
+    DEFAULT_INVALID_WINDOW,
+    FRAMING_COMPACT,
+    FRAMING_PROPERTY,
+    CurveState,
+    Rng,
+    _CurveCodec,
+    _take_framing,
+    _z85,
+)
 
 __all__ = ["CurveClient"]
 
@@ -101,6 +119,13 @@ class CurveClient(_CurveCodec):
         drop_invalid: when True a MESSAGE that fails (box, nonce, size) is reported as
             :class:`~curvezmq.codec.MessageRejected` and the session goes on; when
             False (the default, like libzmq) it ends the session.
+        invalid_budget: with ``drop_invalid``, the most MESSAGEs that may fail
+            within ``invalid_window`` seconds; one more ends the session. -1 for
+            no limit.
+        invalid_window: the window of the budget, in seconds of the ``now``
+            passed to :meth:`receive`.
+        compact: offer compact framing (docs/extensions.md) in INITIATE; it is
+            used if the server confirms it. A libzmq server ignores the offer.
         rng: ``rng(n)`` returns n random bytes; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
         logger: where to log, at DEBUG only; ``curvezmq.codec`` by default.
@@ -108,9 +133,10 @@ class CurveClient(_CurveCodec):
     Raises:
         InvalidKeyError: a key is malformed, or the public key is not the secret
             key's.
-        LocalProtocolError: our metadata is malformed (reason
-            ``ZMTP_INVALID_METADATA``).
-        ValueError: ``max_metadata`` is negative.
+        LocalProtocolError: our metadata is malformed or names
+            ``X-CurveZMQ-Framing`` (reason ``ZMTP_INVALID_METADATA``).
+        ValueError: ``max_metadata`` or ``invalid_budget`` is negative, or
+            ``invalid_window`` is not positive.
     """
 
     _ROLE = "client"
@@ -126,6 +152,9 @@ class CurveClient(_CurveCodec):
         metadata: MetadataLike = b"",
         max_metadata: int = CURVE_MAX_METADATA,
         drop_invalid: bool = False,
+        invalid_budget: int = DEFAULT_INVALID_BUDGET,
+        invalid_window: float = DEFAULT_INVALID_WINDOW,
+        compact: bool = False,
         rng: Optional[Rng] = None,
         backend: Optional[Backend] = None,
         logger: Optional[logging.Logger] = None,
@@ -133,6 +162,9 @@ class CurveClient(_CurveCodec):
         super().__init__(
             max_metadata=max_metadata,
             drop_invalid=drop_invalid,
+            invalid_budget=invalid_budget,
+            invalid_window=invalid_window,
+            compact=compact,
             rng=rng,
             backend=backend,
             logger=logger,
@@ -143,6 +175,8 @@ class CurveClient(_CurveCodec):
         self._cn_secret: Optional[bytearray] = None
 
         self._metadata = self._own_metadata(metadata)
+        if self._compact:
+            self._metadata += encode_metadata({FRAMING_PROPERTY: FRAMING_COMPACT})
         self._public_key = key_bytes(public_key, "client public key")
         self._server_key = key_bytes(server_key, "server public key")
         # our copy of c, wiped once the vouch is sealed
@@ -233,8 +267,21 @@ class CurveClient(_CurveCodec):
                 "client: WELCOME box does not open (wrong server key?)",
                 Reason.ZMTP_CRYPTOGRAPHIC,
             ) from exc
-        server_cn = plaintext[:32]
-        cookie = plaintext[32:]
+        try:
+            initiate = self._initiate(plaintext)
+        finally:
+            # S' and the cookie: only INITIATE needed them
+            self._wipe(plaintext)
+        self._pending.append(initiate)
+        self._state = CurveState.WAIT_READY
+        self._log.debug("client: WELCOME opened, sent INITIATE")
+        return []
+
+    def _initiate(self, welcome: bytearray) -> bytes:
+        """Steps 3 to 5 of WELCOME, from its plaintext S' + cookie: the INITIATE."""
+        view = memoryview(welcome)
+        server_cn = view[:32]
+        cookie = view[32:]
 
         # 3. session key = beforenm(S', c'); c' is no longer needed
         try:
@@ -265,10 +312,7 @@ class CurveClient(_CurveCodec):
             INITIATE_NONCE + nonce,
             self._key,
         )
-        self._pending.append(_INITIATE_HEAD + cookie + nonce + box)
-        self._state = CurveState.WAIT_READY
-        self._log.debug("client: WELCOME opened, sent INITIATE")
-        return []
+        return b"".join((_INITIATE_HEAD, cookie, nonce, box))
 
     def _on_ready(self, body, now: float) -> list[Event]:
         # 1. size: at least 30 bytes
@@ -290,14 +334,28 @@ class CurveClient(_CurveCodec):
                 "client: READY box does not open", Reason.ZMTP_CRYPTOGRAPHIC
             ) from exc
 
-        # 3. the server's metadata
+        # 3. the server's metadata, and whether it confirmed compact framing
         peer_metadata = self._open_metadata(metadata, "READY")
+        framing = _take_framing(peer_metadata)
+        compact = framing is not None
+        if compact and (not self._compact or framing != FRAMING_COMPACT):
+            offered = FRAMING_COMPACT if self._compact else b"none"
+            raise RemoteProtocolError(
+                f"client: READY confirms {FRAMING_PROPERTY} {framing[:40]!r}, but we "
+                f"offered {offered!r}",
+                Reason.ZMTP_INVALID_METADATA,
+            )
 
-        # 4. the READY nonce is the floor for the server's messages
+        # 4. the READY nonce is the floor for the server's messages; the key and
+        # both counters go to the session
         self._peer_nonce = int.from_bytes(nonce, "big")
         self._peer_metadata = peer_metadata
+        self._start_session(compact)
         self._state = CurveState.ESTABLISHED
-        self._log.debug("client: READY opened, session established")
+        self._log.debug(
+            "client: READY opened, session established (%s framing)",
+            "compact" if compact else "standard",
+        )
         return [HandshakeCompleted(peer_metadata, b"")]
 
     def _on_error(self, body, now: float) -> list[Event]:

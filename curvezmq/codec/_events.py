@@ -79,9 +79,14 @@ class MessageRejected(Event):
         reason: ``ZMTP_CRYPTOGRAPHIC`` (the box failed), ``ZMTP_INVALID_SEQUENCE``
             (the nonce was not above the last accepted one) or
             ``ZMTP_MALFORMED_COMMAND_MESSAGE`` (too short).
+        detail: what was expected and what arrived, for a log (no key material).
+        dropped: how many MESSAGEs the session has dropped in all, this one
+            included.
     """
 
     reason: Reason
+    detail: str = field(default="", compare=False)
+    dropped: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ WAIT_HELLO     HELLO       open the signature with (C', s); only then make S'/s'
 WAIT_INITIATE  INITIATE    open the cookie, refuse a replay, open the box and the
                            vouch, check the metadata; report
                            AuthenticationRequested; WAIT_DECISION
-WAIT_DECISION  accept()    queue READY (nonce 1); ESTABLISHED
+WAIT_DECISION  accept()    queue READY (nonce 1), hand the key and the counters
+                           to the session; ESTABLISHED
 WAIT_DECISION  refuse()    queue ERROR; ERROR
 ESTABLISHED    MESSAGE     open (prefix ``CurveZMQMESSAGEC``), nonce strictly
-                           above the floor
+                           above the floor (compact: any body, nonce floor + 1)
 =============  ==========  ====================================================
 
 Anything else is a protocol violation: the machine moves to ERROR, wipes its
@@ -26,6 +27,11 @@ for a violation, only for a refusal.
 No state before proof: the server holds no key for the connection until a HELLO's
 box opens, and between WELCOME and INITIATE it holds none at all: C' and s' live only
 in the cookie, sealed with the listener's minute key (see :class:`CurveServerKeys`).
+
+Compact framing: a client that offers it (``X-CurveZMQ-Framing`` in INITIATE) gets
+it confirmed in READY when ``compact=True``; a client that does not offer it (every
+libzmq client) never sees the property. The offer is stripped from the metadata we
+report either way.
 
 The server uses ``rng`` at HELLO, in this order: 32 bytes for s', 16 for the cookie
 nonce, 16 for the WELCOME nonce. Our messages carry nonces 2, 3, ... with the prefix
@@ -63,8 +69,19 @@ from ._commands import (
 )
 from ._cookie import CurveServerKeys
 from ._events import AuthenticationRequested, Event, HandshakeCompleted
-from ._metadata import MetadataLike
-from ._session import CurveState, Rng, _CurveCodec, _z85
+from ._metadata import MetadataLike, encode_metadata
+from ._session import (
+    DEFAULT_INVALID_BUDGET,
+    DEFAULT_INVALID_WINDOW,
+    FRAMING_COMPACT,
+    FRAMING_PROPERTY,
+    CurveState,
+    Rng,
+    _CurveCodec,
+    _framing_names,
+    _take_framing,
+    _z85,
+)
 
 __all__ = ["CurveServer"]
 
@@ -75,6 +92,8 @@ _ERROR_HEAD = b"\x05ERROR"
 _CURVE25519_P = 2**255 - 19
 # the reason of an ERROR is one length byte of printable text
 _MAX_STATUS_SIZE = 255
+# what READY carries to confirm a client's offer of compact framing
+_CONFIRM_COMPACT = encode_metadata({FRAMING_PROPERTY: FRAMING_COMPACT})
 
 
 class CurveServer(_CurveCodec):
@@ -94,6 +113,13 @@ class CurveServer(_CurveCodec):
         drop_invalid: when True a MESSAGE that fails (box, nonce, size) is reported as
             :class:`~curvezmq.codec.MessageRejected` and the session goes on; when
             False (the default, like libzmq) it ends the session.
+        invalid_budget: with ``drop_invalid``, the most MESSAGEs that may fail
+            within ``invalid_window`` seconds; one more ends the session. -1 for
+            no limit.
+        invalid_window: the window of the budget, in seconds of the ``now``
+            passed to :meth:`receive`.
+        compact: confirm compact framing (docs/extensions.md) in READY when the
+            client offers it.
         rng: ``rng(n)`` returns n random bytes; the backend's CSPRNG by default.
         backend: the crypto backend; the keys' backend when omitted.
         logger: where to log, at DEBUG only; ``curvezmq.codec`` by default.
@@ -110,9 +136,10 @@ class CurveServer(_CurveCodec):
     unchanged) if the shared :class:`CurveServerKeys` were closed.
 
     Raises:
-        LocalProtocolError: our metadata is malformed (reason
-            ``ZMTP_INVALID_METADATA``).
-        ValueError: ``max_metadata`` is negative.
+        LocalProtocolError: our metadata is malformed or names
+            ``X-CurveZMQ-Framing`` (reason ``ZMTP_INVALID_METADATA``).
+        ValueError: ``max_metadata`` or ``invalid_budget`` is negative, or
+            ``invalid_window`` is not positive.
     """
 
     _ROLE = "server"
@@ -126,6 +153,9 @@ class CurveServer(_CurveCodec):
         metadata: MetadataLike = b"",
         max_metadata: int = CURVE_MAX_METADATA,
         drop_invalid: bool = False,
+        invalid_budget: int = DEFAULT_INVALID_BUDGET,
+        invalid_window: float = DEFAULT_INVALID_WINDOW,
+        compact: bool = False,
         rng: Optional[Rng] = None,
         backend: Optional[Backend] = None,
         logger: Optional[logging.Logger] = None,
@@ -134,6 +164,9 @@ class CurveServer(_CurveCodec):
         super().__init__(
             max_metadata=max_metadata,
             drop_invalid=drop_invalid,
+            invalid_budget=invalid_budget,
+            invalid_window=invalid_window,
+            compact=compact,
             rng=rng,
             backend=backend if backend is not None else keys.backend,
             logger=logger,
@@ -145,6 +178,8 @@ class CurveServer(_CurveCodec):
         # the client's long-term key C, known once its INITIATE is valid
         self._client_key: Optional[bytes] = None
         self._user_id = b""
+        # whether the client offered compact framing and we confirm it
+        self._agreed_compact = False
 
     def __repr__(self) -> str:
         return (
@@ -195,13 +230,20 @@ class CurveServer(_CurveCodec):
         )
         self._user_id = bytes(user_id)
 
-        # READY = name, N8, Box[metadata](S'->C')
+        if self._agreed_compact:
+            ready_metadata += _CONFIRM_COMPACT
+
+        # READY = name, N8, Box[metadata](S'->C'); then the key and both counters
+        # go to the session
         nonce = self._next_nonce()
         box = self._backend.box_afternm(ready_metadata, READY_NONCE + nonce, self._key)
         self._pending.append(_READY_HEAD + nonce + box)
+        self._start_session(self._agreed_compact)
         self._state = CurveState.ESTABLISHED
         self._log.debug(
-            "server: accepted client %s, sent READY", _z85(self._client_key)
+            "server: accepted client %s, sent READY (%s framing)",
+            _z85(self._client_key),
+            "compact" if self._agreed_compact else "standard",
         )
         return [HandshakeCompleted(self._peer_metadata, self._user_id)]
 
@@ -322,8 +364,11 @@ class CurveServer(_CurveCodec):
         finally:
             self._wipe(cn_secret)
 
-        # 6. metadata size, then framing
+        # 6. metadata size, then framing; our own property is taken out
         peer_metadata = self._open_metadata(metadata, "INITIATE")
+        offer = _take_framing(peer_metadata)
+        if offer is not None and self._compact:
+            self._agreed_compact = FRAMING_COMPACT in _framing_names(offer)
 
         # the cookie is spent: no other connection may use it again
         self._keys._remember(ticket)

@@ -22,10 +22,31 @@ Invariants:
   are wiped as soon as they are no longer needed, and at ``close()``. A short-term
   secret key arrives from ``rng`` as immutable ``bytes``: we copy it into our
   bytearray at once, but cannot wipe the rng's own object.
+
+The session. Once the handshake is over, all a connection needs is a
+:class:`CurveSession`: the precomputed key, our counter, the peer's nonce floor, the
+two nonce prefixes and the framing. The codec hands it out (``codec.session``) so
+that a transport can keep it and drop the codec with everything the handshake
+needed (our metadata, the peer's keys, the rng). The session and the codec share
+one key buffer, so wiping either wipes both.
+
+Invalid messages. By default a MESSAGE that fails (box, nonce, size) ends the
+session, as RFC 26 asks and libzmq does. With ``drop_invalid`` it is reported as
+:class:`MessageRejected` and the session goes on, until more than
+``invalid_budget`` MESSAGEs have failed within ``invalid_window`` seconds of the
+caller's clock: then it ends as if the policy were to close. The budget keeps a
+peer (or a man in the middle) that only sends garbage from costing us a box
+check per frame forever.
+
+Compact framing (docs/extensions.md). When both peers are curvezmq and agree in
+INITIATE and READY, a MESSAGE body is only its box: no command name, no explicit
+nonce. The nonce is implicit (the peer's previous one plus one; a stream keeps the
+order) and the crypto is byte for byte the same.
 """
 
 from __future__ import annotations
 
+import collections
 import enum
 import logging
 from typing import Callable, ClassVar, Optional
@@ -42,7 +63,15 @@ from ._commands import (
 from ._events import Event, MessageReceived, MessageRejected
 from ._metadata import Metadata, decode_metadata, encode_metadata
 
-__all__ = ["CurveState", "Rng"]
+__all__ = [
+    "DEFAULT_INVALID_BUDGET",
+    "DEFAULT_INVALID_WINDOW",
+    "FRAMING_COMPACT",
+    "FRAMING_PROPERTY",
+    "CurveSession",
+    "CurveState",
+    "Rng",
+]
 
 Rng = Callable[[int], bytes]
 
@@ -54,6 +83,29 @@ _MESSAGE_REASONS = {
     "nonce": Reason.ZMTP_INVALID_SEQUENCE,
     "mac": Reason.ZMTP_CRYPTOGRAPHIC,
 }
+
+
+# The metadata property that negotiates compact framing (docs/extensions.md): the
+# client offers the framings it speaks, comma-separated; a server that speaks one
+# names it in READY. The "X-" prefix is the one ZMTP leaves to applications; libzmq
+# ignores it (and keeps it as a message property, which is why we strip it from
+# what we report).
+FRAMING_PROPERTY = "X-CurveZMQ-Framing"
+FRAMING_COMPACT = b"compact"
+
+# How many MESSAGEs may fail within how many seconds before a dropping session
+# closes anyway. A genuine peer over TCP never sends one that fails; a few can come
+# from a middlebox or an attacker injecting frames, and dropping those keeps the
+# connection. A steady stream of them is an attack on our CPU (a box check each)
+# or a session that cannot recover (a lost frame under compact framing makes every
+# later nonce wrong), so 16 in 10 s ends it.
+DEFAULT_INVALID_BUDGET = 16
+DEFAULT_INVALID_WINDOW = 10.0
+
+# the body overhead of each framing: name(8) + N8(8) + tag(16) + flags(1), or
+# tag(16) + flags(1)
+_STANDARD_OVERHEAD = 33
+_COMPACT_OVERHEAD = 17
 
 
 class CurveState(enum.Enum):
@@ -98,6 +150,9 @@ class _CurveCodec:
         *,
         max_metadata: int,
         drop_invalid: bool,
+        invalid_budget: int,
+        invalid_window: float,
+        compact: bool,
         rng: Optional[Rng],
         backend: Optional[Backend],
         logger: Optional[logging.Logger],
@@ -105,19 +160,30 @@ class _CurveCodec:
     ) -> None:
         if max_metadata < 0:
             raise ValueError(f"expected max_metadata >= 0, got {max_metadata}")
+        if invalid_budget < -1 or invalid_window <= 0:
+            raise ValueError(
+                f"expected invalid_budget >= -1 and invalid_window > 0, got "
+                f"{invalid_budget} and {invalid_window}"
+            )
         self._backend = backend if backend is not None else get_backend()
         self._rng: Rng = rng if rng is not None else self._backend.random
         self._log = logger if logger is not None else _LOGGER
         self._max_metadata = max_metadata
         self._drop_invalid = bool(drop_invalid)
+        self._invalid_budget = invalid_budget
+        self._invalid_window = invalid_window
+        self._compact = bool(compact)
         self._state = state
         self._pending: list[bytes] = []
-        # the precomputed box key of C' and S', from beforenm; a secret
+        # the precomputed box key of C' and S', from beforenm; a secret, shared with
+        # the session once the handshake is over
         self._key: Optional[bytearray] = None
-        # our next short nonce, and the highest nonce of the peer's accepted so far
+        # our next short nonce, and the highest nonce of the peer's accepted so far;
+        # the session carries both on once the handshake is over
         self._nonce = 1
         self._peer_nonce = 0
         self._peer_metadata = Metadata()
+        self._session: Optional[CurveSession] = None
 
     # -- public surface ---------------------------------------------------------
 
@@ -141,6 +207,17 @@ class _CurveCodec:
         """The largest metadata, in bytes, accepted from the peer."""
         return self._max_metadata
 
+    @property
+    def session(self) -> Optional[CurveSession]:
+        """The :class:`CurveSession` once the handshake is over (None before, and
+        after the codec ended). A transport may keep it and drop the codec."""
+        return self._session
+
+    @property
+    def compact(self) -> bool:
+        """True when both peers agreed on compact framing (see the module notes)."""
+        return self._session is not None and self._session.compact
+
     def receive(self, body, now: float) -> list[Event]:
         """Feed one command body from the peer.
 
@@ -158,7 +235,12 @@ class _CurveCodec:
                 and its secrets are wiped. Also raised for any body fed after the
                 codec reached a terminal state.
         """
-        handler = self._TABLE.get((self._state, command_name(body)))
+        session = self._session
+        if session is not None and session.compact:
+            # a compact MESSAGE has no name to dispatch on: every body is one
+            handler = _CurveCodec._on_message
+        else:
+            handler = self._TABLE.get((self._state, command_name(body)))
         if handler is None:
             raise self._fail(self._unexpected(body))
         try:
@@ -186,7 +268,7 @@ class _CurveCodec:
         pending, self._pending = self._pending, []
         return pending
 
-    def send_message(self, frames, command: bool = False) -> list[bytearray]:
+    def send_message(self, frames, command: bool = False) -> list:
         """Seal one message: one MESSAGE body per frame.
 
         Each body is sent as a ZMTP *data* frame (outer flags 0x00, or 0x02 when it
@@ -200,7 +282,8 @@ class _CurveCodec:
                 bodies (PING, SUBSCRIBE...).
 
         Returns:
-            one MESSAGE body per frame, in order.
+            one MESSAGE body per frame, in order: a ``bytearray`` each, or a
+            ``memoryview`` under compact framing.
 
         Raises:
             LocalProtocolError: the handshake is not complete, the codec is closed,
@@ -213,32 +296,7 @@ class _CurveCodec:
                 f"{self._ROLE}: cannot send a message in state {self._state.name}",
                 Reason.ZMTP_UNEXPECTED_COMMAND,
             )
-        if isinstance(frames, (bytes, bytearray, memoryview, str)):
-            raise TypeError("expected a sequence of frames, got a single frame")
-        count = len(frames)
-        if count == 0:
-            raise LocalProtocolError(
-                "expected at least one frame, got none", Reason.ZMTP_UNSPECIFIED
-            )
-        if self._nonce + count - 1 > NONCE_MAX:
-            raise LocalProtocolError(
-                "our short nonce counter is exhausted: start a new session",
-                Reason.ZMTP_INVALID_SEQUENCE,
-            )
-
-        seal = self._backend.message_seal
-        prefix = self._SEND_PREFIX
-        key = self._key
-        base = FLAG_COMMAND if command else 0
-        last = count - 1
-        nonce = self._nonce
-        bodies = []
-        for index, frame in enumerate(frames):
-            flags = (base | FLAG_MORE) if index < last else base
-            bodies.append(seal(prefix, nonce, flags, frame, key))
-            nonce += 1
-        self._nonce = nonce
-        return bodies
+        return self._session.send_message(frames, command)
 
     def close(self) -> None:
         """Wipe our secrets and enter the terminal state.
@@ -268,6 +326,26 @@ class _CurveCodec:
     def _wipe_secrets(self) -> None:
         self._wipe(self._key)
         self._key = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _start_session(self, compact: bool) -> None:
+        """The handshake is over: hand the key and both counters to a session."""
+        self._session = CurveSession(
+            self._backend,
+            self._key,
+            role=self._ROLE,
+            send_prefix=self._SEND_PREFIX,
+            recv_prefix=self._RECV_PREFIX,
+            nonce=self._nonce,
+            peer_nonce=self._peer_nonce,
+            compact=compact,
+            drop_invalid=self._drop_invalid,
+            invalid_budget=self._invalid_budget,
+            invalid_window=self._invalid_window,
+            logger=self._log,
+        )
 
     def _wipe(self, buf: Optional[bytearray]) -> None:
         if buf is not None:
@@ -308,6 +386,12 @@ class _CurveCodec:
                 ) from None
         else:
             raw = encode_metadata(metadata)
+        if raw and FRAMING_PROPERTY in decode_metadata(raw):
+            raise LocalProtocolError(
+                f"the {FRAMING_PROPERTY} property is the codec's to send (use "
+                "compact=)",
+                Reason.ZMTP_INVALID_METADATA,
+            )
         return raw
 
     def _open_metadata(self, data, command: str) -> Metadata:
@@ -321,19 +405,185 @@ class _CurveCodec:
         return decode_metadata(data)
 
     def _on_message(self, body, now: float) -> list[Event]:
-        # one C call checks size, name and nonce floor and opens the box
+        return self._session.receive(body, now)
+
+
+def _take_framing(metadata: Metadata) -> Optional[bytes]:
+    """Remove our framing property from the peer's metadata; return its value."""
+    name = metadata._fold(FRAMING_PROPERTY)
+    if name is None:
+        return None
+    return metadata.pop(name)
+
+
+def _framing_names(value: bytes) -> list[bytes]:
+    return [name.strip() for name in value.split(b",")]
+
+
+class CurveSession:
+    """One connection's CurveZMQ state once the handshake is over.
+
+    It holds only what MESSAGE needs: the precomputed key, our counter, the peer's
+    nonce floor, the nonce prefixes, the framing, and the invalid-message policy.
+    Made by a client or server codec (``codec.session``); a transport may keep it
+    and drop the codec.
+
+    Raises (from :meth:`receive`): RemoteProtocolError for a MESSAGE that fails
+    under the close policy, or past the budget under the drop policy; the session
+    is then closed and its key wiped.
+    """
+
+    __slots__ = (
+        "compact",
+        "overhead",
+        "dropped",
+        "_backend",
+        "_key",
+        "_nonce",
+        "_peer_nonce",
+        "_send_prefix",
+        "_recv_prefix",
+        "_seal",
+        "_open",
+        "_drop_invalid",
+        "_budget",
+        "_window",
+        "_recent",
+        "_role",
+        "_log",
+    )
+
+    def __init__(
+        self,
+        backend: Backend,
+        key: bytearray,
+        *,
+        role: str,
+        send_prefix: bytes,
+        recv_prefix: bytes,
+        nonce: int,
+        peer_nonce: int,
+        compact: bool = False,
+        drop_invalid: bool = False,
+        invalid_budget: int = DEFAULT_INVALID_BUDGET,
+        invalid_window: float = DEFAULT_INVALID_WINDOW,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        self.compact = compact
+        # the body bytes each MESSAGE adds to its payload
+        self.overhead = _COMPACT_OVERHEAD if compact else _STANDARD_OVERHEAD
+        # how many MESSAGEs this session has dropped in all
+        self.dropped = 0
+        self._backend = backend
+        self._key: Optional[bytearray] = key
+        self._nonce = nonce
+        self._peer_nonce = peer_nonce
+        self._send_prefix = send_prefix
+        self._recv_prefix = recv_prefix
+        if compact:
+            self._seal = backend.message_seal_compact
+            self._open = backend.message_open_compact
+        else:
+            self._seal = backend.message_seal
+            self._open = backend.message_open
+        self._drop_invalid = drop_invalid
+        self._budget = invalid_budget
+        self._window = invalid_window
+        # the times of the last drops, at most budget + 1; made at the first drop
+        self._recent: Optional[collections.deque] = None
+        self._role = role
+        self._log = logger if logger is not None else _LOGGER
+
+    def __repr__(self) -> str:
+        framing = "compact" if self.compact else "standard"
+        state = "open" if self._key is not None else "closed"
+        return f"<CurveSession {self._role} {framing} {state}>"
+
+    @property
+    def is_open(self) -> bool:
+        """False once :meth:`close` was called or a MESSAGE ended the session."""
+        return self._key is not None
+
+    @property
+    def nonce(self) -> int:
+        """The nonce our next MESSAGE will carry."""
+        return self._nonce
+
+    @property
+    def peer_nonce(self) -> int:
+        """The peer's nonce floor: its last nonce whose box opened."""
+        return self._peer_nonce
+
+    def send_message(self, frames, command: bool = False) -> list:
+        """Seal one message: one MESSAGE body per frame (see the codec's method).
+
+        Raises:
+            LocalProtocolError: the session is closed, ``frames`` is empty, or our
+                counter would pass 2^64 - 1.
+            TypeError: ``frames`` is a single bytes-like object.
+        """
+        key = self._key
+        if key is None:
+            raise LocalProtocolError(
+                f"{self._role}: cannot send a message on a closed session",
+                Reason.ZMTP_UNEXPECTED_COMMAND,
+            )
+        if isinstance(frames, (bytes, bytearray, memoryview, str)):
+            raise TypeError("expected a sequence of frames, got a single frame")
+        count = len(frames)
+        if count == 0:
+            raise LocalProtocolError(
+                "expected at least one frame, got none", Reason.ZMTP_UNSPECIFIED
+            )
+        if self._nonce + count - 1 > NONCE_MAX:
+            raise LocalProtocolError(
+                "our short nonce counter is exhausted: start a new session",
+                Reason.ZMTP_INVALID_SEQUENCE,
+            )
+
+        seal = self._seal
+        prefix = self._send_prefix
+        base = FLAG_COMMAND if command else 0
+        last = count - 1
+        nonce = self._nonce
+        bodies = []
+        for index, frame in enumerate(frames):
+            flags = (base | FLAG_MORE) if index < last else base
+            bodies.append(seal(prefix, nonce, flags, frame, key))
+            nonce += 1
+        self._nonce = nonce
+        return bodies
+
+    def receive(self, body, now: float) -> list[Event]:
+        """Open one MESSAGE body from the peer.
+
+        Args:
+            body: the body of one ZMTP data frame.
+            now: the caller's clock, in seconds (for the invalid-message budget).
+
+        Returns:
+            ``[MessageReceived]``, or ``[MessageRejected]`` when the MESSAGE
+            failed and the drop policy dropped it.
+
+        Raises:
+            RemoteProtocolError: the MESSAGE failed under the close policy, or one
+                too many failed within the window under the drop policy; or the
+                session was already closed. The session is closed.
+        """
+        key = self._key
+        if key is None:
+            raise RemoteProtocolError(
+                f"{self._role}: expected nothing after the session ended, got a "
+                f"{len(body)}-byte body",
+                Reason.ZMTP_UNEXPECTED_COMMAND,
+            )
+        # one C call checks size (and name, and nonce floor) and opens the box
         try:
-            nonce, flags, data = self._backend.message_open(
-                body, self._RECV_PREFIX, self._key, self._peer_nonce
+            nonce, flags, data = self._open(
+                body, self._recv_prefix, key, self._peer_nonce
             )
         except CryptoError as exc:
-            reason = _MESSAGE_REASONS.get(getattr(exc, "code", "mac"))
-            if reason is None:
-                reason = Reason.ZMTP_CRYPTOGRAPHIC
-            if self._drop_invalid:
-                self._log.debug("%s: MESSAGE dropped: %s", self._ROLE, exc)
-                return [MessageRejected(reason)]
-            raise RemoteProtocolError(f"{self._ROLE}: {exc}", reason) from exc
+            return self._reject(exc, now)
 
         self._peer_nonce = nonce
         return [
@@ -343,6 +593,39 @@ class _CurveCodec:
                 bool(flags & FLAG_COMMAND),
             )
         ]
+
+    def close(self) -> None:
+        """Wipe the session key; later calls do nothing."""
+        if self._key is not None:
+            self._backend.wipe(self._key)
+            self._key = None
+
+    def _reject(self, exc: CryptoError, now: float) -> list[Event]:
+        reason = _MESSAGE_REASONS.get(getattr(exc, "code", "mac"))
+        if reason is None:
+            reason = Reason.ZMTP_CRYPTOGRAPHIC
+        if not self._drop_invalid:
+            self.close()
+            raise RemoteProtocolError(f"{self._role}: {exc}", reason) from exc
+
+        # the drop policy, within its budget: a sliding window of the last
+        # budget + 1 drop times
+        self.dropped += 1
+        budget = self._budget
+        if budget >= 0:
+            recent = self._recent
+            if recent is None:
+                recent = self._recent = collections.deque(maxlen=budget + 1)
+            recent.append(now)
+            if len(recent) > budget and now - recent[0] < self._window:
+                self.close()
+                raise RemoteProtocolError(
+                    f"{self._role}: more than {budget} invalid MESSAGEs within "
+                    f"{self._window:g} s, the last: {exc}",
+                    reason,
+                ) from exc
+        self._log.debug("%s: MESSAGE dropped: %s", self._role, exc)
+        return [MessageRejected(reason, str(exc), self.dropped)]
 
 
 def _z85(key) -> str:

@@ -13,6 +13,7 @@ from ._events import (
     Event,
     HandshakeCompleted,
     HeartbeatTimedOut,
+    MessageDropped,
     MessageReceived,
 )
 from ._mechanisms import (
@@ -41,6 +42,7 @@ __all__ = [
     "HandshakeCompleted",
     "HeartbeatTimedOut",
     "Mechanism",
+    "MessageDropped",
     "MessageReceived",
     "NullMechanism",
     "PlainClientMechanism",

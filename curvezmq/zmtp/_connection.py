@@ -34,7 +34,10 @@ States (:class:`ConnectionState`), in the order a connection walks through them:
   the decision.
 - ESTABLISHED: messages flow. Under NULL a frame body is a message part (or a
   command when the COMMAND flag is set); under CURVE every frame body is a MESSAGE
-  that the codec opens, and MORE and COMMAND come only from the inner flags byte.
+  that the codec's session opens, and MORE and COMMAND come only from the inner
+  flags byte. The connection keeps only that session (key, counters, framing):
+  the codec and whatever the handshake needed are dropped on entry. A MESSAGE
+  the mechanism's drop policy discards becomes a MessageDropped event.
 - CLOSED: terminal. Reached on a protocol violation (receive_data raised
   :class:`~curvezmq.errors.RemoteProtocolError`), an ERROR from the peer, our
   refusal, or :meth:`~Connection.close`. Bytes already queued (an ERROR) can still
@@ -88,6 +91,7 @@ from ._events import (
     ErrorReceived,
     HandshakeCompleted,
     HeartbeatTimedOut,
+    MessageDropped,
     MessageReceived,
 )
 from ._framing import (
@@ -117,6 +121,7 @@ _LOGGER = logging.getLogger("curvezmq.zmtp")
 
 _SIZE = struct.Struct(">Q").unpack_from
 _CodecMessage = _codec.MessageReceived
+_CodecRejected = _codec.MessageRejected
 
 # A MESSAGE body is the application's bytes plus 33: "\x07MESSAGE" (8), the short
 # nonce (8), the Poly1305 tag (16) and the inner flags byte (1).
@@ -258,7 +263,8 @@ class Connection:
         self._mechanism = mechanism
         metadata = _codec.encode_metadata(our_properties(socket_type, identity))
         mechanism._attach(metadata, max_metadata, self._log)
-        # the codec that opens and seals MESSAGE bodies, or None under NULL
+        # under CURVE the codec, then from ESTABLISHED on its session (both open and
+        # seal MESSAGE bodies); None under NULL and PLAIN
         self._codec = mechanism._codec
 
         self._state = ConnectionState.IDLE
@@ -344,13 +350,18 @@ class Connection:
         self._state = ConnectionState.ESTABLISHED
         if self._heartbeat_ivl > 0:
             self._next_ping = self._now + self._heartbeat_ivl
+        if self._codec is not None:
+            # keep only the session: the codec goes, with our handshake metadata,
+            # the peer's keys and the rng; its last command (READY) goes out first
+            self._flush_mechanism()
+            self._codec = self._mechanism._take_session()
         self._on_frame = self._null_frame if self._codec is None else self._curve_frame
         if self._max_message_size < 0:
             self._limit = MAX_FRAME_SIZE
         elif self._codec is None:
             self._limit = self._max_message_size
         else:
-            self._limit = self._max_message_size + CURVE_MESSAGE_OVERHEAD
+            self._limit = self._max_message_size + self._codec.overhead
         self._expect = "a message part"
         self._limit_reason = Reason.ZMTP_UNSPECIFIED
 
@@ -728,7 +739,7 @@ class Connection:
         if self._state is ConnectionState.ESTABLISHED:
             limit = self._max_message_size
             if self._codec is not None:
-                size -= CURVE_MESSAGE_OVERHEAD
+                size -= self._codec.overhead
             return LimitError(
                 f"expected a message part of at most {limit} bytes, got a frame "
                 f"announcing one of {size}",
@@ -803,10 +814,14 @@ class Connection:
 
     def _curve_frame(self, flags: int, body, now: float, events: list) -> None:
         # the outer flags carry nothing: libzmq sends 0x00 / 0x02 and takes MORE
-        # and COMMAND from the inner flags byte, which the codec reports
+        # and COMMAND from the inner flags byte, which the session reports
         for event in self._codec.receive(body, now):
             if type(event) is not _CodecMessage:
-                self._log.debug("dropped a MESSAGE: %s", event.reason.name)
+                if type(event) is _CodecRejected:
+                    self._log.debug("dropped a MESSAGE: %s", event.reason.name)
+                    events.append(
+                        MessageDropped(event.reason, event.detail, event.dropped)
+                    )
                 continue
             if event.command:
                 self._command(event.data, events)

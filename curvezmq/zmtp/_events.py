@@ -11,6 +11,7 @@ __all__ = [
     "Event",
     "HandshakeCompleted",
     "HeartbeatTimedOut",
+    "MessageDropped",
     "MessageReceived",
 ]
 
@@ -119,3 +120,23 @@ class HeartbeatTimedOut(Event):
 
     silence: float
     reason: str
+
+
+@dataclass(frozen=True)
+class MessageDropped(Event):
+    """A CURVE MESSAGE failed (box, nonce or size) and the drop policy discarded
+    it; the connection goes on. The peer's nonce floor did not move.
+
+    Only a mechanism made with ``drop_invalid=True`` reports these; past its
+    budget the connection closes with RemoteProtocolError instead.
+
+    Attributes:
+        reason: a :class:`~curvezmq.errors.Reason`: ``ZMTP_CRYPTOGRAPHIC``,
+            ``ZMTP_INVALID_SEQUENCE`` or ``ZMTP_MALFORMED_COMMAND_MESSAGE``.
+        detail: what was expected and what arrived, for a log.
+        dropped: how many MESSAGEs this connection has dropped in all.
+    """
+
+    reason: object
+    detail: str = ""
+    dropped: int = 0

@@ -485,25 +485,61 @@ def _parse_hello(data) -> tuple[bytes, bytes]:
 
 
 class _CurveMechanism(Mechanism):
-    """What the CURVE client and server share: a codec and a frame count."""
+    """What the CURVE client and server share: a codec and a frame count.
+
+    Once the handshake is over the connection takes the codec's session
+    (:meth:`_take_session`) and the codec is dropped with everything only the
+    handshake needed; the mechanism keeps the session only to close it.
+    """
 
     name = b"CURVE"
 
-    def __init__(self, *, drop_invalid: bool, rng, backend) -> None:
+    def __init__(
+        self,
+        *,
+        drop_invalid: bool,
+        invalid_budget: int,
+        invalid_window: float,
+        compact: bool,
+        rng,
+        backend,
+    ) -> None:
         super().__init__()
-        self._drop_invalid = drop_invalid
-        self._rng = rng
-        self._backend = backend
+        # what the codec is made with at attach time
+        self._options = {
+            "drop_invalid": drop_invalid,
+            "invalid_budget": invalid_budget,
+            "invalid_window": invalid_window,
+            "compact": compact,
+            "rng": rng,
+            "backend": backend,
+        }
         # handshake commands received so far; with the codec refusing anything out
         # of order, this count is enough to know which command comes next
         self._received = 0
+        self._session = None
+
+    def _codec_options(self) -> dict:
+        options, self._options = self._options, None
+        return options
 
     def _take_output(self) -> list:
+        if self._codec is None:
+            return []
         return self._codec.data_to_send()
+
+    def _take_session(self):
+        """The handshake is over: return the codec's session and drop the codec.
+        Drain _take_output first."""
+        session = self._session = self._codec.session
+        self._codec = None
+        return session
 
     def _close(self) -> None:
         if self._codec is not None:
             self._codec.close()
+        if self._session is not None:
+            self._session.close()
 
     def _ready_from(self, events) -> object | None:
         for event in events:
@@ -525,7 +561,14 @@ class CurveClientMechanism(_CurveMechanism):
         public_key: our long-term public key C (32 bytes or Z85).
         secret_key: our long-term secret key c.
         server_key: the server's long-term public key S.
-        drop_invalid: drop a MESSAGE that fails to open instead of closing.
+        drop_invalid: drop a MESSAGE that fails to open instead of closing; the
+            connection reports each as MessageDropped.
+        invalid_budget: with ``drop_invalid``, the most MESSAGEs that may fail
+            within ``invalid_window`` seconds before the connection closes
+            anyway; -1 for no limit.
+        invalid_window: the window of that budget, in seconds.
+        compact: offer compact framing to the server (docs/extensions.md); a
+            libzmq server ignores the offer.
         rng: randomness ``rng(n) -> bytes``; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
 
@@ -540,10 +583,20 @@ class CurveClientMechanism(_CurveMechanism):
         server_key,
         *,
         drop_invalid: bool = False,
+        invalid_budget: int = _codec.DEFAULT_INVALID_BUDGET,
+        invalid_window: float = _codec.DEFAULT_INVALID_WINDOW,
+        compact: bool = False,
         rng=None,
         backend=None,
     ) -> None:
-        super().__init__(drop_invalid=drop_invalid, rng=rng, backend=backend)
+        super().__init__(
+            drop_invalid=drop_invalid,
+            invalid_budget=invalid_budget,
+            invalid_window=invalid_window,
+            compact=compact,
+            rng=rng,
+            backend=backend,
+        )
         self._keys = (public_key, secret_key, server_key)
 
     def __repr__(self) -> str:
@@ -559,10 +612,8 @@ class CurveClientMechanism(_CurveMechanism):
             server_key=server_key,
             metadata=metadata,
             max_metadata=max_metadata,
-            drop_invalid=self._drop_invalid,
-            rng=self._rng,
-            backend=self._backend,
             logger=logger,
+            **self._codec_options(),
         )
 
     def _start(self, now: float) -> None:
@@ -588,7 +639,13 @@ class CurveServerMechanism(_CurveMechanism):
     Args:
         server_keys: the server's long-term keys and cookie state, a
             :class:`curvezmq.codec.CurveServerKeys` shared by all connections.
-        drop_invalid: drop a MESSAGE that fails to open instead of closing.
+        drop_invalid: drop a MESSAGE that fails to open instead of closing; the
+            connection reports each as MessageDropped.
+        invalid_budget: with ``drop_invalid``, the most MESSAGEs that may fail
+            within ``invalid_window`` seconds before the connection closes
+            anyway; -1 for no limit.
+        invalid_window: the window of that budget, in seconds.
+        compact: confirm compact framing to a client that offers it.
         rng: randomness ``rng(n) -> bytes``; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
         binding: identifies the connection (its peer address and port), so that
@@ -602,11 +659,21 @@ class CurveServerMechanism(_CurveMechanism):
         server_keys,
         *,
         drop_invalid: bool = False,
+        invalid_budget: int = _codec.DEFAULT_INVALID_BUDGET,
+        invalid_window: float = _codec.DEFAULT_INVALID_WINDOW,
+        compact: bool = False,
         rng=None,
         backend=None,
         binding: bytes = b"",
     ) -> None:
-        super().__init__(drop_invalid=drop_invalid, rng=rng, backend=backend)
+        super().__init__(
+            drop_invalid=drop_invalid,
+            invalid_budget=invalid_budget,
+            invalid_window=invalid_window,
+            compact=compact,
+            rng=rng,
+            backend=backend,
+        )
         self._server_keys = server_keys
         self._binding = binding
 
@@ -619,11 +686,9 @@ class CurveServerMechanism(_CurveMechanism):
             self._server_keys,
             metadata=metadata,
             max_metadata=max_metadata,
-            drop_invalid=self._drop_invalid,
-            rng=self._rng,
-            backend=self._backend,
             logger=logger,
             binding=self._binding,
+            **self._codec_options(),
         )
 
     def _limit(self) -> tuple[int, str, Reason]:

@@ -258,7 +258,7 @@ def test_own_metadata_is_checked():
 
 def test_send_message_refuses_to_reuse_an_exhausted_counter():
     pipe = established()
-    pipe.client._nonce = 2**64 - 1
+    pipe.client.session._nonce = 2**64 - 1
     with pytest.raises(LocalProtocolError):
         pipe.client.send_message([b"a", b"b"])
     [body] = pipe.client.send_message([b"last"])

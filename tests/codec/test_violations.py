@@ -351,10 +351,10 @@ def test_forged_max_nonce_does_not_block_the_next_message_when_dropping():
     assert pipe.server.receive(_forged(2**64 - 1), 0.0) == [
         MessageRejected(Reason.ZMTP_CRYPTOGRAPHIC)
     ]
-    assert pipe.server._peer_nonce == 2
+    assert pipe.server.session.peer_nonce == 2
     [event] = pipe.c2s([b"after the forgery"])
     assert bytes(event.data) == b"after the forgery"
-    assert pipe.server._peer_nonce == 3
+    assert pipe.server.session.peer_nonce == 3
     assert pipe.server.state is CurveState.ESTABLISHED
 
 
@@ -382,7 +382,7 @@ def test_no_forgery_moves_the_nonce_floor(forgeries):
     for nonce, tail in forgeries:
         [event] = pipe.server.receive(b"\x07MESSAGE" + n8(nonce) + tail, 0.0)
         assert isinstance(event, MessageRejected)
-        assert pipe.server._peer_nonce == 2
+        assert pipe.server.session.peer_nonce == 2
     [event] = pipe.c2s([b"genuine"])
     assert isinstance(event, MessageReceived)
 

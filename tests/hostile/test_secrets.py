@@ -140,7 +140,8 @@ def test_engine_handshake_debug_logs_and_reprs(ctx, pctx, keys, caplog):
         engine = sock._engine
         protocols = [c.protocol for c in engine._connecters if c.protocol]
         protocols += [p.protocol for p in engine._accepted if p.protocol]
-        return [bytes(p.conn.mechanism._codec._key) for p in protocols]
+        # once established a connection keeps only the codec's session
+        return [bytes(p.conn._codec._key) for p in protocols]
 
     sessions = ctx._run(session_keys, server) + ctx._run(session_keys, client)
     assert sessions

@@ -27,6 +27,7 @@ from curvezmq.zmtp import (
     CurveServerMechanism,
     ErrorReceived,
     HandshakeCompleted,
+    MessageDropped,
     MessageReceived,
 )
 
@@ -324,7 +325,9 @@ def test_drop_invalid_keeps_the_session(keys):
     client.send_message([b"bad"])
     out = bytearray(client.data_to_send())
     out[-1] ^= 1
-    assert server.receive_data(bytes(out), 0.0) == []
+    [dropped] = server.receive_data(bytes(out), 0.0)
+    assert isinstance(dropped, MessageDropped) and dropped.dropped == 1
+    assert dropped.reason is Reason.ZMTP_CRYPTOGRAPHIC
     client.send_message([b"good"])
     assert pipe(client, server)[1] == [MessageReceived([b"good"])]
 
