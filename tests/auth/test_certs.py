@@ -105,7 +105,8 @@ def test_save_writes_czmq_names_and_layout(tmp_path):
     public_path, secret_path = certificate.save(tmp_path / "alice")
     assert secret_path == public_path + "_secret"
     expected = VECTORS["files"]["czmq/alice_secret"]["text"]
-    written = open(secret_path, encoding="utf-8").read()
+    with open(secret_path, encoding="utf-8") as f:
+        written = f.read()
     # the same ZPL body as czmq's after the comment banner
     assert written.split("\n\n", 1)[1] == expected.split("\n\n", 1)[1]
     assert Certificate.load(public_path) == certificate.public

@@ -86,7 +86,7 @@ def test_server_asks_then_welcomes_then_readies():
         b"ID1",
         {"Role": b"ops"},
     )
-    [(flags, body)] = split_frames(server.data_to_send())
+    [(_, body)] = split_frames(server.data_to_send())
     assert body == b"\x05READY" + encode_metadata(
         {"Socket-Type": b"ROUTER", "Identity": b""}
     )
@@ -159,7 +159,7 @@ def test_empty_credentials_are_a_valid_hello():
 def test_server_wants_silence_while_deciding():
     client, server = _plain_pair()
     pipe(client, server, accept=False)
-    events, error = feed(server, frame(4, b"\x08INITIATE"))
+    _, error = feed(server, frame(4, b"\x08INITIATE"))
     assert error is Reason.ZMTP_UNEXPECTED_COMMAND
 
 
