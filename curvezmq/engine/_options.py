@@ -63,6 +63,15 @@ class Options:
             reply that carries it back.
         xpub_verbose: (XPUB) deliver every subscription, not only new topics.
         xpub_verboser: (XPUB) also deliver every unsubscription.
+        curve_drop_invalid: (CURVE, curvezmq's CURVE_INVALID_POLICY) discard a
+            MESSAGE whose box fails, log it and go on, instead of closing the
+            connection (the default, as RFC 26 asks).
+        curve_invalid_budget: (CURVE_INVALID_BUDGET) with curve_drop_invalid,
+            the most MESSAGEs that may fail within 10 s before the connection
+            closes anyway; -1 for no limit.
+        curve_compact: (CURVE_COMPACT) offer, or as a server confirm, compact
+            framing with curvezmq peers (docs/extensions.md); libzmq peers never
+            see it.
     """
 
     curve_server: bool = False
@@ -93,6 +102,9 @@ class Options:
     req_correlate: bool = False
     xpub_verbose: bool = False
     xpub_verboser: bool = False
+    curve_drop_invalid: bool = False
+    curve_invalid_budget: int = 16
+    curve_compact: bool = True
 
     @property
     def mechanism(self) -> str:

@@ -52,6 +52,7 @@ from ..zmtp import (
     ErrorReceived,
     HandshakeCompleted,
     HeartbeatTimedOut,
+    MessageDropped,
     MessageReceived,
 )
 from ._monitor import MonitorEvent
@@ -269,6 +270,16 @@ class ZmtpProtocol(asyncio.Protocol):
             self._refused(event.reason)
         elif kind is CommandReceived:
             self.socket._command(self.pipe, event.name, event.data)
+        elif kind is MessageDropped:
+            # CURVE_INVALID_DROP: the connection goes on, within its budget
+            logger.warning(
+                "dropped an invalid MESSAGE from %s: %s: %s (%d dropped on this "
+                "connection)",
+                self.peer,
+                getattr(event.reason, "name", event.reason),
+                event.detail,
+                event.dropped,
+            )
         elif kind is HeartbeatTimedOut:
             self.fail(f"heartbeat: {event.reason} for {event.silence * 1000:.0f} ms")
         else:
@@ -371,10 +382,11 @@ class ZmtpProtocol(asyncio.Protocol):
             self._handshake_timer = None
         self._monitor(MonitorEvent.HANDSHAKE_SUCCEEDED, 0)
         logger.info(
-            "handshake with %s done in %.1f ms (%s, peer %s)",
+            "handshake with %s done in %.1f ms (%s%s, peer %s)",
             self.peer,
             self.handshake_time * 1000,
             self.owner.options.mechanism,
+            ", compact framing" if self.conn.compact else "",
             event.socket_type or "without a Socket-Type",
         )
         self.owner.handshake_done(self, event)

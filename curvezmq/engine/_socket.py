@@ -286,12 +286,15 @@ class Socket:
                 # one set of cookie keys per server key, shared by its endpoints
                 public = key_bytes(curve_public(secret))
                 keys = self._server_keys[secret] = CurveServerKeys(public, secret)
-            mechanism = CurveServerMechanism(keys, binding=peer.encode())
+            mechanism = CurveServerMechanism(
+                keys, binding=peer.encode(), **_curve_options(options)
+            )
         elif options.curve_serverkey is not None:
             mechanism = CurveClientMechanism(
                 public_key=options.curve_publickey,
                 secret_key=options.curve_secretkey,
                 server_key=options.curve_serverkey,
+                **_curve_options(options),
             )
         elif options.plain_server:
             mechanism = PlainServerMechanism()
@@ -790,3 +793,13 @@ def _wake(waiters: list) -> None:
 def _expire(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(True)
+
+
+def _curve_options(options: Options) -> dict:
+    # curvezmq's own CURVE options (invalid-message policy, compact framing) as
+    # the CURVE mechanisms take them
+    return {
+        "drop_invalid": options.curve_drop_invalid,
+        "invalid_budget": options.curve_invalid_budget,
+        "compact": options.curve_compact,
+    }

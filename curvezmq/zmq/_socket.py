@@ -51,6 +51,10 @@ _INT_FIELDS = {
     SocketOption.HEARTBEAT_TIMEOUT: "heartbeat_timeout",
     SocketOption.HEARTBEAT_TTL: "heartbeat_ttl",
     SocketOption.IPV6: "ipv6",
+    # curvezmq's own (README.md, Extensions)
+    SocketOption.CURVE_INVALID_POLICY: "curve_drop_invalid",
+    SocketOption.CURVE_INVALID_BUDGET: "curve_invalid_budget",
+    SocketOption.CURVE_COMPACT: "curve_compact",
 }
 # the range libzmq accepts for an int option, where it checks one
 _INT_RANGES = {
@@ -58,6 +62,9 @@ _INT_RANGES = {
     SocketOption.HEARTBEAT_TIMEOUT: (0, 2**31 - 1),
     # libzmq keeps deciseconds in 16 bits
     SocketOption.HEARTBEAT_TTL: (0, 6553599),
+    SocketOption.CURVE_INVALID_POLICY: (0, 1),
+    SocketOption.CURVE_INVALID_BUDGET: (-1, 2**31 - 1),
+    SocketOption.CURVE_COMPACT: (0, 1),
 }
 # write-only switches that only some socket types take (libzmq: EINVAL elsewhere)
 _TYPED_FLAGS = {

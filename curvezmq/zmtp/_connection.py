@@ -333,6 +333,12 @@ class Connection:
         return self._mechanism
 
     @property
+    def compact(self) -> bool:
+        """True once both CURVE peers agreed on compact framing
+        (docs/extensions.md): each MESSAGE then carries no name and no nonce."""
+        return bool(getattr(self._codec, "compact", False))
+
+    @property
     def handshake_progress(self) -> int:
         """How far the peer has come: 0 until its whole greeting arrived, then 1 plus
         the handshake commands it got accepted. A partial greeting counts as
