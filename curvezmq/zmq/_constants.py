@@ -275,6 +275,16 @@ class SocketOption(IntEnum):
     CURVE_INVALID_POLICY = 1000
     CURVE_INVALID_BUDGET = 1001
     CURVE_COMPACT = 1002
+    # hardening (README.md "Hardening options")
+    CURVE_MAX_METADATA = 1003
+    CURVE_HELLO_IVL = 1004
+    MAX_HANDSHAKES = 1005
+    CURVE_COOKIE_LIFETIME = 1006
+    CURVE_VALIDATOR_TIMEOUT = 1007
+    CURVE_CERT_EXCHANGE = 1008
+    CURVE_CERTIFICATE = 1009
+    CURVE_SERVERKEY_FETCH = 1010
+    CURVE_KNOWN_HOSTS = 1011
 
 
 class CurveInvalidPolicy(IntEnum):
@@ -422,6 +432,8 @@ OPTION_TYPES: dict[int, str] = {
     SocketOption.HELLO_MSG: "bytes",
     SocketOption.DISCONNECT_MSG: "bytes",
     SocketOption.HICCUP_MSG: "bytes",
+    SocketOption.CURVE_CERTIFICATE: "bytes",
+    SocketOption.CURVE_KNOWN_HOSTS: "bytes",
 }
 
 
