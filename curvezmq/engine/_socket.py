@@ -61,6 +61,17 @@ __all__ = ["Socket", "UnroutableError", "UnsupportedError"]
 _DEFAULT_POLICY = AllowAny()
 _WIRE_LOGGER = logging.getLogger("curvezmq.zmtp")
 
+# How long the pipe of a lost accepted connection stays in the pattern's routing,
+# in seconds. libzmq tears a pipe down asynchronously: until the socket's own thread
+# gets to process the termination, a send may still pick the dying pipe, and the
+# message is dropped with it. Applications count on this without knowing: pyzmq's
+# woodhouse example sends on a PUSH right after its only peer closed and expects
+# the send to return, not to block for want of a peer. Meanwhile the pipe takes
+# messages (dropped at the end) and no longer counts for LINGER. Short enough that a
+# peer reconnecting with the same routing id (at least RECONNECT_IVL later, 100 ms
+# by default) finds its old pipe gone.
+_LOST_PIPE_GRACE = 0.02
+
 # How often a lingering close checks whether its queues have drained, in seconds.
 _LINGER_POLL = 0.005
 
@@ -376,9 +387,18 @@ class Socket:
             pipe.reading_paused = False
         if not pipe.persistent:
             self._accepted.discard(pipe)
-            self._detach_pipe(pipe)
+            if pipe.attached and not self.closed:
+                # see _LOST_PIPE_GRACE
+                self.loop.call_later(_LOST_PIPE_GRACE, self._drop_lost_pipe, pipe)
+            else:
+                self._detach_pipe(pipe)
         elif not self.routable_before_handshake:
             self._detach_pipe(pipe)
+
+    def _drop_lost_pipe(self, pipe: Pipe) -> None:
+        # what was sent to the lost peer meanwhile is dropped with its pipe
+        pipe.queue.clear()
+        self._detach_pipe(pipe)
 
     def _deliver(self, pipe: Pipe, frames: list) -> None:
         if self.closed:
