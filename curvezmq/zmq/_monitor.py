@@ -25,7 +25,7 @@ from collections import deque
 from typing import Any
 
 from ._constants import Errno, Flag, PollEvent, SocketOption, SocketType
-from ._error import Again, ZMQError
+from ._error import Again, ContextTerminated, ZMQError
 from ._frame import Frame
 
 __all__ = ["AsyncMonitorSocket", "MonitorSocket", "pack_event"]
@@ -81,7 +81,12 @@ class _MonitorBase:
         self._queue: deque = deque()
         self._parts: deque = deque()
         self._closed = False
+        # set by Context.term, which closes monitor sockets with the others
+        self._terminated = False
         self.dropped = 0
+        sockets = getattr(context, "_sockets", None)
+        if sockets is not None:
+            sockets.add(self)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._queue)} queued"
@@ -136,11 +141,15 @@ class _MonitorBase:
     set = setsockopt
 
     def close(self, linger: int | None = None) -> None:
-        """Close: queued events are dropped and later ones ignored."""
+        """Close: queued events are dropped and later ones ignored; a blocked
+        ``recv`` raises (ContextTerminated when the Context is terminating)."""
         with self._lock:
             self._closed = True
             self._queue.clear()
             self._parts.clear()
+        sockets = getattr(self.context, "_sockets", None)
+        if sockets is not None:
+            sockets.discard(self)
         self._wake()
 
     def __enter__(self):
@@ -168,6 +177,8 @@ class _MonitorBase:
 
     def _check_open(self) -> None:
         if self._closed:
+            if self._terminated:
+                raise ContextTerminated()
             raise ZMQError(Errno.ENOTSOCK)
 
     def _readable(self) -> bool:

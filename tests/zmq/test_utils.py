@@ -85,3 +85,25 @@ def test_sync_aliases_pyobj_and_context_managers(pctx):
         push.send_string("\u00e9t\u00e9")
         assert pull.recv_string() == "\u00e9t\u00e9"
     assert pull.closed
+
+
+def test_term_closes_monitor_sockets_and_wakes_their_readers():
+    import threading
+
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    mon = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+    raised = []
+
+    def read():
+        try:
+            mon.recv()
+        except zmq.ZMQError as exc:
+            raised.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    ctx.term()
+    reader.join(5)
+    assert mon.closed and isinstance(raised[0], zmq.ContextTerminated)
