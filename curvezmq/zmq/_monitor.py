@@ -9,15 +9,19 @@ byte order) and the endpoint text. ``recv``, ``recv_multipart``, ``poll`` and
 code written for pyzmq work unchanged. :class:`AsyncMonitorSocket` is the same
 with awaitable calls, for ``zmq.asyncio`` sockets.
 
-TODO: a monitor socket is not a real socket, so it cannot be registered with
-``zmq.Poller`` or connected to by address (``Socket.monitor(addr)`` is refused);
-applications that poll their monitor together with other sockets must poll it
-separately.
+A monitor socket can be registered with ``zmq.Poller`` (or ``select``): its
+``fileno()`` is one end of a private socket pair that holds one byte exactly while
+an event waits, the way libzmq's FD option signals a socket.
+
+TODO: a monitor socket cannot be reached by address (``Socket.monitor(addr)`` is
+refused, as there is no inproc transport), so code that connects its own PAIR to
+the monitor endpoint must use ``get_monitor_socket`` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket as _socket
 import struct
 import threading
 import time
@@ -84,6 +88,10 @@ class _MonitorBase:
         # set by Context.term, which closes monitor sockets with the others
         self._terminated = False
         self.dropped = 0
+        # made by the first fileno(): (reader, writer), and whether the writer
+        # has put the byte that says "readable"
+        self._signal: tuple | None = None
+        self._signalled = False
         sockets = getattr(context, "_sockets", None)
         if sockets is not None:
             sockets.add(self)
@@ -147,6 +155,10 @@ class _MonitorBase:
             self._closed = True
             self._queue.clear()
             self._parts.clear()
+            signal, self._signal = self._signal, None
+        if signal is not None:
+            for end in signal:
+                end.close()
         sockets = getattr(self.context, "_sockets", None)
         if sockets is not None:
             sockets.discard(self)
@@ -168,10 +180,41 @@ class _MonitorBase:
                 self.dropped += 1
                 return
             self._queue.append(pack_event(event, value, endpoint))
+            self._update_signal()
         self._wake()
 
     def _wake(self) -> None:
         """Tell waiting readers that something changed."""
+
+    # -- the file descriptor Poller waits on -------------------------------------
+
+    def fileno(self) -> int:
+        """A file descriptor that is readable exactly while an event waits.
+
+        Raises:
+            ZMQError: ENOTSOCK once closed.
+        """
+        with self._lock:
+            self._check_open()
+            if self._signal is None:
+                reader, writer = _socket.socketpair()
+                reader.setblocking(False)
+                writer.setblocking(False)
+                self._signal = (reader, writer)
+                self._update_signal()
+            return self._signal[0].fileno()
+
+    def _update_signal(self) -> None:
+        # under the lock: one byte in the pair while readable, none otherwise
+        if self._signal is None:
+            return
+        readable = self._readable()
+        if readable and not self._signalled:
+            self._signal[1].send(b"\x01")
+            self._signalled = True
+        elif not readable and self._signalled:
+            self._signal[0].recv(1)
+            self._signalled = False
 
     # -- reading -------------------------------------------------------------------
 
@@ -190,6 +233,7 @@ class _MonitorBase:
         if not self._parts:
             self._parts.extend(self._queue.popleft())
         part = self._parts.popleft()
+        self._update_signal()
         if copy:
             return part
         return Frame(part, more=bool(self._parts))

@@ -107,3 +107,17 @@ def test_term_closes_monitor_sockets_and_wakes_their_readers():
     ctx.term()
     reader.join(5)
     assert mon.closed and isinstance(raised[0], zmq.ContextTerminated)
+
+
+def test_poller_waits_on_a_monitor_socket(ctx):
+    sock = ctx.socket(zmq.ROUTER)
+    sock.linger = 0
+    mon = sock.get_monitor_socket(zmq.EVENT_LISTENING)
+    poller = zmq.Poller()
+    poller.register(mon, zmq.POLLIN)
+    assert poller.poll(50) == []
+    bind_local(sock)
+    assert poller.poll(3000) == [(mon, zmq.POLLIN)]
+    monitor.recv_monitor_message(mon)
+    assert poller.poll(50) == []
+    mon.close()
