@@ -14,6 +14,8 @@ from zmq.auth.thread import ThreadAuthenticator as PyzmqAuthenticator
 from zmq.utils.monitor import recv_monitor_message as pyzmq_recv_monitor
 
 import curvezmq.zmq as zmq
+import curvezmq.zmq.utils.z85
+from curvezmq.auth import AuthPolicy, Decision
 from curvezmq.certs import Certificate
 from curvezmq.errors import Reason
 from curvezmq.zmq.auth import CURVE_ALLOW_ANY
@@ -460,3 +462,66 @@ def test_asyncio_authenticator_and_monitor(pctx, keys):
         await actx.wait_closed()
 
     asyncio.run(main())
+
+
+# -- a policy of our own ------------------------------------------------------------------
+
+
+class _Fixed(AuthPolicy):
+    """Answers every request the same way and remembers what it was asked."""
+
+    def __init__(self, decision) -> None:
+        self.decision = decision
+        self.requests = []
+
+    def decide(self, request):
+        self.requests.append(request)
+        return self.decision
+
+
+def test_policy_metadata_becomes_message_properties(ctx, pctx, keys):
+    ctx.curve_policy = policy = _Fixed(
+        Decision("200", b"alice", metadata={"Role": b"admin", "Socket-Type": "X"})
+    )
+    server = ctx.socket(zmq.REP)
+    curve_server(server, keys)
+    server.zap_domain = b"prod"
+    client = pctx.socket(pyzmq.REQ)
+    curve_client(client, keys)
+    client.connect(bind_local(server))
+    client.send(b"x")
+    frame = server.recv(copy=False)
+    assert (frame["User-Id"], frame["Role"]) == ("alice", "admin")
+    # a clash: the decision's property wins over the peer's, as in libzmq
+    assert frame["Socket-Type"] == "X"
+    [request] = policy.requests
+    assert (request.mechanism, request.domain, request.address) == (
+        "CURVE",
+        "prod",
+        "127.0.0.1",
+    )
+    assert request.client_key == zmq.utils.z85.decode(keys.client_public)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        # 300 closes without ERROR: libzmq's client sees the peer hang up
+        ("300", zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL),
+        ("500", zmq.EVENT_HANDSHAKE_FAILED_AUTH),
+    ],
+)
+def test_policy_statuses_reach_a_libzmq_client(ctx, pctx, keys, status, expected):
+    ctx.curve_policy = _Fixed(Decision(status))
+    server = ctx.socket(zmq.REP)
+    curve_server(server, keys)
+    server_monitor = server.get_monitor_socket()
+    client = pctx.socket(pyzmq.REQ)
+    curve_client(client, keys)
+    monitor = client.get_monitor_socket()
+    client.connect(bind_local(server))
+    event, value = outcome(monitor)
+    assert event == expected
+    if expected == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+        assert value == int(status)
+    assert outcome(server_monitor) == (zmq.EVENT_HANDSHAKE_FAILED_AUTH, int(status))
