@@ -14,12 +14,12 @@ from zmq.auth.thread import ThreadAuthenticator as PyzmqAuthenticator
 from zmq.utils.monitor import recv_monitor_message as pyzmq_recv_monitor
 
 import curvezmq.zmq as zmq
-import curvezmq.zmq.utils.z85
 from curvezmq.auth import AuthPolicy, Decision
 from curvezmq.certs import Certificate
 from curvezmq.errors import Reason
 from curvezmq.zmq.auth import CURVE_ALLOW_ANY
 from curvezmq.zmq.auth.thread import ThreadAuthenticator
+from curvezmq.zmq.utils import z85
 from curvezmq.zmq.utils.monitor import recv_monitor_message
 
 from .conftest import TIMEOUT_MS, bind_local, curve_client, curve_server
@@ -500,7 +500,7 @@ def test_policy_metadata_becomes_message_properties(ctx, pctx, keys):
         "prod",
         "127.0.0.1",
     )
-    assert request.client_key == zmq.utils.z85.decode(keys.client_public)
+    assert request.client_key == z85.decode(keys.client_public)
 
 
 @pytest.mark.parametrize(
