@@ -221,7 +221,7 @@ class CurveClient(_CurveCodec):
             )
 
         # C'/c' from rng, so that a test can replay the handshake byte for byte
-        self._cn_secret = bytearray(self._rng(32))
+        self._cn_secret = self._draw_secret(32)
         self._cn_public = self._backend.scalarmult_base(self._cn_secret)
 
         # HELLO = name, version, padding, C', N8, Box[64 zeros](C'->S)

@@ -104,7 +104,9 @@ class CurveServerKeys:
                 f"expected a replay_cache_size of at least 1, got {replay_cache_size}"
             )
         self.backend = backend if backend is not None else get_backend()
-        self._rng: Rng = rng if rng is not None else self.backend.random
+        # minute keys come from the caller's rng (copied; its bytes cannot be
+        # wiped), or straight from the backend's CSPRNG into our own buffer
+        self._rng: Optional[Rng] = rng
         self.cookie_lifetime = float(cookie_lifetime)
         self.replay_cache_size = int(replay_cache_size)
 
@@ -236,7 +238,10 @@ class CurveServerKeys:
         generations = self._generations
         lifetime = self.cookie_lifetime
         if not generations or now - generations[-1].created >= lifetime:
-            key = bytearray(self._rng(_COOKIE_KEY_SIZE))
+            if self._rng is None:
+                key = self.backend.random_secret(_COOKIE_KEY_SIZE)
+            else:
+                key = bytearray(self._rng(_COOKIE_KEY_SIZE))
             generations.append(_Generation(key, now))
         while len(generations) > 2 or now - generations[0].created >= 2 * lifetime:
             self._retire(generations[0])

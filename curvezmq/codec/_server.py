@@ -315,7 +315,7 @@ class CurveServer(_CurveCodec):
             ) from exc
 
         # 3. only now: S'/s', the cookie, WELCOME; then forget s'
-        cn_secret = bytearray(self._rng(32))
+        cn_secret = self._draw_secret(32)
         try:
             cn_public = self._backend.scalarmult_base(cn_secret)
             cookie = self._keys._mint_cookie(

@@ -167,6 +167,8 @@ class _CurveCodec:
             )
         self._backend = backend if backend is not None else get_backend()
         self._rng: Rng = rng if rng is not None else self._backend.random
+        # with the backend's own CSPRNG a secret is drawn straight into our buffer
+        self._own_rng = rng is None
         self._log = logger if logger is not None else _LOGGER
         self._max_metadata = max_metadata
         self._drop_invalid = bool(drop_invalid)
@@ -308,6 +310,14 @@ class _CurveCodec:
             self._state = CurveState.CLOSED
 
     # -- helpers for the machines -------------------------------------------------
+
+    def _draw_secret(self, size: int) -> bytearray:
+        """Draw a secret into a bytearray we own and wipe. The backend's CSPRNG
+        writes it there directly; a caller's rng returns bytes we copy (and cannot
+        wipe)."""
+        if self._own_rng:
+            return self._backend.random_secret(size)
+        return bytearray(self._rng(size))
 
     def _next_nonce(self) -> bytes:
         """Take our next short nonce, as its 8 wire bytes."""

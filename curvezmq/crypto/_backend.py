@@ -102,10 +102,21 @@ class Backend:
     # -- randomness and hygiene ---------------------------------------------
 
     def random(self, size: int) -> bytes:
-        """Return ``size`` bytes from the backend's CSPRNG."""
+        """Return ``size`` bytes from the backend's CSPRNG (for nonces; a secret
+        should come from :meth:`random_secret`)."""
         buf = self._ffi.new("unsigned char[]", size)
         self._lib.curvezmq_randombytes(buf, size)
-        return bytes(self._ffi.buffer(buf, size))
+        out = bytes(self._ffi.buffer(buf, size))
+        self._lib.curvezmq_wipe(buf, size)
+        return out
+
+    def random_secret(self, size: int) -> bytearray:
+        """Return ``size`` random bytes in a new bytearray, written there by C and
+        nowhere else, so that wiping it leaves no copy behind."""
+        out = bytearray(size)
+        if size:
+            self._lib.curvezmq_randombytes(self._ffi.from_buffer(out), size)
+        return out
 
     def wipe(self, buf) -> None:
         """Zero a writable buffer (a bytearray) in a way the compiler keeps."""

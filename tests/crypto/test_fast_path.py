@@ -109,6 +109,10 @@ def test_keypair_and_random(backend):
     backend.wipe(secret)
     assert secret == bytearray(32)
     assert backend.random(24) != backend.random(24)
+    # a secret is drawn straight into a bytearray its owner can wipe
+    first, second = backend.random_secret(32), backend.random_secret(32)
+    assert isinstance(first, bytearray) and len(first) == 32 and first != second
+    assert backend.random_secret(0) == bytearray()
 
 
 def test_box_matches_pynacl(backend):
