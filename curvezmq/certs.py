@@ -32,6 +32,7 @@ import datetime
 import glob
 import os
 import re
+import threading
 from collections.abc import Mapping
 from typing import Union
 
@@ -41,8 +42,10 @@ from .errors import CurveZMQError, InvalidKeyError
 from .keys import KeyLike, curve_public, key_bytes
 
 __all__ = [
+    "DEFAULT_KNOWN_HOSTS",
     "Certificate",
     "CertificateError",
+    "KnownHosts",
     "create_certificates",
     "load_certificate",
     "load_certificates",
@@ -243,6 +246,54 @@ class Certificate:
         self.save_secret(secret_path)
         return public_path, secret_path
 
+    # -- in a handshake ------------------------------------------------------------
+
+    def public_text(self) -> bytes:
+        """The public certificate as ZPL text, without the banner: what a
+        certificate file holds after its comments, and what curvezmq peers
+        exchange in a handshake (docs/extensions.md).
+
+        Raises:
+            CertificateError: a metadata name or value cannot be written in ZPL.
+        """
+        return self._zpl(secret=False)
+
+    @classmethod
+    def from_public_text(cls, text, where: str = "a certificate") -> Certificate:
+        """Read a public certificate from ZPL text (:meth:`public_text`, or a
+        public certificate file's contents).
+
+        Args:
+            text: bytes (UTF-8) or str.
+            where: names the source in error messages, e.g. the peer.
+
+        Returns:
+            the certificate, without a secret key.
+
+        Raises:
+            CertificateError: (a ValueError) not UTF-8 ZPL, no ``curve``
+                ``public-key``, a malformed key, or a ``secret-key`` entry (a
+                certificate that travels must never carry one).
+        """
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CertificateError(f"{where} is not UTF-8 text") from exc
+        sections = _parse_zpl(text, where)
+        curve = sections.get("curve", {})
+        public = curve.get("public-key")
+        if public is None:
+            raise CertificateError(f"no curve public-key in {where}")
+        if "secret-key" in curve:
+            raise CertificateError(
+                f"expected a public certificate, got one with a secret-key in {where}"
+            )
+        try:
+            return cls(public, None, sections.get("metadata", {}))
+        except (InvalidKeyError, UnicodeDecodeError) as exc:
+            raise CertificateError(f"{exc} in {where}") from exc
+
     def _zpl(self, secret: bool) -> bytes:
         lines = ["metadata"]
         for name, value in self.metadata.items():
@@ -252,6 +303,112 @@ class Certificate:
         if secret:
             lines.append(f'    secret-key = "{self.secret_z85.decode()}"')
         return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# -- known hosts ------------------------------------------------------------------------
+
+# Where a client that fetches server certificates remembers the keys it trusted.
+DEFAULT_KNOWN_HOSTS = os.path.join("~", ".curvezmq", "known_hosts")
+_KNOWN_HOSTS_LOCK = threading.Lock()
+
+_KNOWN_HOSTS_BANNER = (
+    "# curvezmq known hosts: one endpoint and the Z85 public key of the server\n"
+    "# first seen there per line. Remove a line when a server's key changed on\n"
+    "# purpose.\n"
+)
+
+
+class KnownHosts:
+    """Server keys trusted on first use, by endpoint, in a file like ssh's
+    ``known_hosts``.
+
+    The first key seen at an endpoint is written down and trusted; later the same
+    key is trusted and a different one refused, until someone removes the line.
+    Each line is ``<endpoint> <Z85 public key>``; ``#`` starts a comment. The file
+    is read on every lookup, so an edit takes effect at once, and created (with
+    its directory) on the first key, mode 0600.
+
+    It protects every connection after the first against a server key that
+    changed (a man in the middle, or a rebuilt server). It cannot protect the
+    first contact: whoever answers first is trusted (docs/extensions.md).
+
+    An instance is a validator: ``known_hosts(key, certificate, address)``
+    returns True for a known or a new key and False for a changed one.
+
+    Args:
+        path: the file; None for :data:`DEFAULT_KNOWN_HOSTS` (``~`` expanded).
+    """
+
+    def __init__(self, path: PathLike | None = None) -> None:
+        self.path = os.path.expanduser(os.fspath(path or DEFAULT_KNOWN_HOSTS))
+
+    def __repr__(self) -> str:
+        return f"KnownHosts({self.path!r})"
+
+    def lookup(self, address: str) -> bytes | None:
+        """The key trusted for ``address`` (32 raw bytes), or None.
+
+        Raises:
+            OSError: the file exists but cannot be read.
+            CertificateError: the line for ``address`` holds a malformed key.
+        """
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return None
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.rsplit(None, 1)
+            if len(parts) == 2 and parts[0] == address:
+                try:
+                    return key_bytes(parts[1], "known host key")
+                except InvalidKeyError as exc:
+                    raise CertificateError(
+                        f"{self.path}, line {number}: {exc}"
+                    ) from exc
+        return None
+
+    def check(self, address: str, key: KeyLike) -> str:
+        """Judge ``key`` for ``address``, writing it down on first use.
+
+        Returns:
+            ``"known"`` (the key on file), ``"new"`` (none was on file; it is
+            now) or ``"changed"`` (another key is on file; nothing is written).
+
+        Raises:
+            OSError: the file cannot be read or written.
+            CertificateError: ``address`` cannot be written on one line, or the
+                key on file is malformed.
+        """
+        key = key_bytes(key, "server key")
+        if not address or any(ch in address for ch in "\r\n"):
+            raise CertificateError(f"cannot record a key for address {address!r}")
+        # one first contact at a time in this process, so two connections to a
+        # new endpoint cannot both write it down
+        with _KNOWN_HOSTS_LOCK:
+            known = self.lookup(address)
+            if known is not None:
+                return "known" if known == key else "changed"
+            self._append(address, key)
+        return "new"
+
+    def _append(self, address: str, key: bytes) -> None:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        fresh = not os.path.exists(self.path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        fd = os.open(self.path, flags, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8", newline="\n") as f:
+            if fresh:
+                f.write(_KNOWN_HOSTS_BANNER)
+            f.write(f"{address} {z85.encode(key).decode('ascii')}\n")
+
+    def __call__(self, key, certificate, address: str) -> bool:
+        return self.check(address, key) != "changed"
 
 
 # -- pyzmq's functions ---------------------------------------------------------------

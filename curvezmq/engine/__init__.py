@@ -6,7 +6,16 @@ Everything here runs on one event loop; the pyzmq-compatible layer
 """
 
 from ._endpoint import Endpoint, EndpointError, format_endpoint, parse_endpoint
-from ._options import DEFAULT_RECONNECT_CAP, Options
+from ._exchange import fetch_server_certificate
+from ._options import (
+    DEFAULT_COOKIE_LIFETIME,
+    DEFAULT_HELLO_IVL,
+    DEFAULT_MAX_HANDSHAKES,
+    DEFAULT_MAX_METADATA,
+    DEFAULT_RECONNECT_CAP,
+    DEFAULT_VALIDATOR_TIMEOUT,
+    Options,
+)
 from ._patterns import (
     SOCKET_CLASSES,
     Dealer,
@@ -26,11 +35,15 @@ from ._patterns import (
 from ._pipe import Pipe
 from ._protocol import ZmtpProtocol
 from ._socket import Socket, UnroutableError, UnsupportedError
-from ._transport import MAX_PENDING_HANDSHAKES, Connecter, Listener
+from ._transport import Connecter, Listener
 
 __all__ = [
+    "DEFAULT_COOKIE_LIFETIME",
+    "DEFAULT_HELLO_IVL",
+    "DEFAULT_MAX_HANDSHAKES",
+    "DEFAULT_MAX_METADATA",
     "DEFAULT_RECONNECT_CAP",
-    "MAX_PENDING_HANDSHAKES",
+    "DEFAULT_VALIDATOR_TIMEOUT",
     "SOCKET_CLASSES",
     "Connecter",
     "Dealer",
@@ -55,6 +68,7 @@ __all__ = [
     "XSub",
     "ZmtpProtocol",
     "create_socket",
+    "fetch_server_certificate",
     "format_endpoint",
     "parse_endpoint",
 ]

@@ -8,8 +8,19 @@ a security option afterwards does not affect endpoints that already exist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
-__all__ = ["DEFAULT_RECONNECT_CAP", "Options"]
+from ..certs import Certificate
+
+__all__ = [
+    "DEFAULT_COOKIE_LIFETIME",
+    "DEFAULT_HELLO_IVL",
+    "DEFAULT_MAX_HANDSHAKES",
+    "DEFAULT_MAX_METADATA",
+    "DEFAULT_RECONNECT_CAP",
+    "DEFAULT_VALIDATOR_TIMEOUT",
+    "Options",
+]
 
 # When RECONNECT_IVL_MAX is 0 (libzmq's default, which means "no maximum": libzmq
 # then retries every IVL plus jitter forever), we still back off exponentially up to
@@ -17,6 +28,29 @@ __all__ = ["DEFAULT_RECONNECT_CAP", "Options"]
 # keeps failing its handshake costs the server one attempt per few seconds instead of
 # ten per second.
 DEFAULT_RECONNECT_CAP = 5.0
+
+# The hardening options' defaults (README.md, "Hardening options"), in libzmq's
+# units. None of them changes what a libzmq peer sees.
+#
+# Metadata a peer may put in a handshake command: libzmq sends about 40 bytes, a
+# certificate with a few names a few hundred; 8 KiB leaves room for application
+# properties while keeping what an unauthenticated peer makes us buffer small.
+DEFAULT_MAX_METADATA = 8192
+# An honest client sends its greeting and HELLO in its first round trip; 2 s
+# covers a slow link and a loaded server many times over, while a peer that
+# connects and says nothing loses its slot in 2 s instead of HANDSHAKE_IVL's 30.
+DEFAULT_HELLO_IVL = 2000
+# Handshakes in progress per bound endpoint. A pending handshake costs about 5 KiB
+# of Python objects and no key material (no state before proof), so 1024 pin
+# about 5 MiB, while a fleet of honest clients reconnecting at once still fits. A
+# full cap evicts the least progress first, so it never locks honest clients out.
+DEFAULT_MAX_HANDSHAKES = 1024
+# RFC 26 suggests discarding the cookie key after about a minute: long enough for
+# any honest INITIATE, short enough that a captured cookie is soon worthless.
+DEFAULT_COOKIE_LIFETIME = 60000
+# A validator that looks a key up (a file, a directory service) answers in
+# milliseconds; 5 s allows a slow one and still leaves most of HANDSHAKE_IVL.
+DEFAULT_VALIDATOR_TIMEOUT = 5000
 
 
 @dataclass
@@ -72,6 +106,36 @@ class Options:
         curve_compact: (CURVE_COMPACT) offer, or as a server confirm, compact
             framing with curvezmq peers (docs/extensions.md); libzmq peers never
             see it.
+        curve_max_metadata: (CURVE_MAX_METADATA) the most metadata bytes a
+            peer's handshake command may carry (CURVE INITIATE and READY, NULL
+            and PLAIN READY); checked on the frame header, before anything is
+            buffered.
+        curve_hello_ivl: (CURVE_HELLO_IVL, CURVE server) close a connection
+            that has not sent a valid HELLO this long after it was accepted;
+            0 leaves it to handshake_ivl.
+        max_handshakes: (MAX_HANDSHAKES) connections of one bound endpoint that
+            may be handshaking at once; past it the one with the least progress
+            (oldest first) is closed to make room.
+        curve_cookie_lifetime: (CURVE_COOKIE_LIFETIME, CURVE server) how often
+            the key that seals WELCOME cookies rotates; a cookie opens for at
+            least one and less than two lifetimes.
+        curve_validator: (the ``curve_validator`` socket attribute) a callable
+            ``(key, certificate, address) -> bool``, or a coroutine function,
+            that must admit each CURVE peer; None admits every peer the policy
+            admits.
+        curve_validator_timeout: (CURVE_VALIDATOR_TIMEOUT) how long the
+            validator may take; past it the peer is refused.
+        curve_cert_exchange: (CURVE_CERT_EXCHANGE) present our certificate to
+            curvezmq peers in INITIATE / READY and, as a CURVE server, answer
+            certificate fetches (docs/extensions.md); libzmq peers never see it.
+        curve_certificate: (CURVE_CERTIFICATE) the public
+            :class:`~curvezmq.certs.Certificate` we present; None presents our
+            public key without metadata.
+        curve_serverkey_fetch: (CURVE_SERVERKEY_FETCH, CURVE client) fetch the
+            server's certificate before each connection and use its key, once
+            the validator (or, without one, the known-hosts store) trusts it.
+        curve_known_hosts: (CURVE_KNOWN_HOSTS) the known-hosts file of the
+            fetch; empty for ``~/.curvezmq/known_hosts``.
     """
 
     curve_server: bool = False
@@ -105,6 +169,16 @@ class Options:
     curve_drop_invalid: bool = False
     curve_invalid_budget: int = 16
     curve_compact: bool = True
+    curve_max_metadata: int = DEFAULT_MAX_METADATA
+    curve_hello_ivl: int = DEFAULT_HELLO_IVL
+    max_handshakes: int = DEFAULT_MAX_HANDSHAKES
+    curve_cookie_lifetime: int = DEFAULT_COOKIE_LIFETIME
+    curve_validator: Callable | None = None
+    curve_validator_timeout: int = DEFAULT_VALIDATOR_TIMEOUT
+    curve_cert_exchange: bool = True
+    curve_certificate: Certificate | None = None
+    curve_serverkey_fetch: bool = False
+    curve_known_hosts: bytes = b""
 
     @property
     def mechanism(self) -> str:
@@ -112,6 +186,8 @@ class Options:
         else ``"NULL"``. The pyzmq layer keeps at most one configured, as libzmq
         does (the last security option set decides)."""
         if self.curve_server or self.curve_serverkey is not None:
+            return "CURVE"
+        if self.curve_serverkey_fetch:
             return "CURVE"
         if self.plain_server or self.plain_username is not None:
             return "PLAIN"

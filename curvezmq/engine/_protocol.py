@@ -48,6 +48,7 @@ from ..auth import AuthRequest, Decision
 from ..errors import CurveZMQError, RemoteProtocolError
 from ..zmtp import (
     AuthenticationRequested,
+    CertificateServed,
     CommandReceived,
     ErrorReceived,
     HandshakeCompleted,
@@ -55,6 +56,7 @@ from ..zmtp import (
     MessageDropped,
     MessageReceived,
 )
+from ._exchange import Verdict, validate
 from ._monitor import MonitorEvent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,6 +109,12 @@ class ZmtpProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handshake_timer: asyncio.TimerHandle | None = None
+        self._hello_timer: asyncio.TimerHandle | None = None
+        # the CURVE peer validator at work, the certificate the peer presented,
+        # and (client) the events that arrived behind READY while it decides
+        self._validation: asyncio.Future | None = None
+        self._peer_certificate = None
+        self._held: list | None = None
         # the monitor's view: our fd, whether a HANDSHAKE_FAILED_* event was
         # reported, the errno to report if the handshake ends without one
         self.fd = -1
@@ -135,7 +143,9 @@ class ZmtpProtocol(asyncio.Protocol):
 
         # build the sans-IO connection; a failure here is ours, not the peer's
         try:
-            self.conn = self.socket._new_connection(self.owner.options, self.peer)
+            self.conn = self.socket._new_connection(
+                self.owner.options, self.peer, self.owner.server_key
+            )
             self.conn.start(self.loop.time())
         except Exception:
             logger.exception("cannot start a connection with %s", self.peer)
@@ -152,10 +162,16 @@ class ZmtpProtocol(asyncio.Protocol):
         else:
             logger.info("accepted a connection from %s", self.peer)
             self._monitor(MonitorEvent.ACCEPTED, self.fd)
-        ivl = self.owner.options.handshake_ivl
+        options = self.owner.options
+        ivl = options.handshake_ivl
         if ivl > 0:
             self._handshake_timer = self.loop.call_later(
                 ivl / 1000, self._handshake_timeout
+            )
+        if not self.outgoing and options.curve_server and options.curve_hello_ivl > 0:
+            # a peer that has not even sent a valid HELLO by then goes early
+            self._hello_timer = self.loop.call_later(
+                options.curve_hello_ivl / 1000, self._hello_timeout
             )
         self._flush()
         self._arm_timer()
@@ -188,6 +204,10 @@ class ZmtpProtocol(asyncio.Protocol):
             self.failed = True
             self.abort()
             return
+        if self._hello_timer is not None and self.conn.handshake_progress >= 2:
+            # a valid HELLO: CURVE_HELLO_IVL is met, HANDSHAKE_IVL bounds the rest
+            self._hello_timer.cancel()
+            self._hello_timer = None
         self._flush()
         self._arm_timer()
 
@@ -204,6 +224,10 @@ class ZmtpProtocol(asyncio.Protocol):
         if self._auth_task is not None:
             self._auth_task.cancel()
             self._auth_task = None
+        if self._validation is not None:
+            self._validation.cancel()
+            self._validation = None
+        self._held = None
         if not self.local_close:
             # libzmq reports a handshake that just ended as a failure without
             # detail (EPIPE when the peer closed), then every loss as DISCONNECTED
@@ -259,6 +283,10 @@ class ZmtpProtocol(asyncio.Protocol):
     # -- events from the connection ------------------------------------------------
 
     def _handle(self, event) -> None:
+        if self._held is not None:
+            # the validator is deciding on the server that sent these
+            self._held.append(event)
+            return
         kind = type(event)
         if kind is MessageReceived:
             self.socket._deliver(self.pipe, event.frames)
@@ -282,12 +310,17 @@ class ZmtpProtocol(asyncio.Protocol):
             )
         elif kind is HeartbeatTimedOut:
             self.fail(f"heartbeat: {event.reason} for {event.silence * 1000:.0f} ms")
+        elif kind is CertificateServed:
+            logger.info("sent our certificate to %s (a certificate fetch)", self.peer)
+            self.local_close = True
+            self.close()
         else:
             logger.debug("ignored %r from %s", event, self.peer)
 
     def _authenticate(self, event: AuthenticationRequested) -> None:
         # ask the policy, as libzmq asks its ZAP handler
         options = self.owner.options
+        self._peer_certificate = event.certificate
         request = AuthRequest(
             mechanism=event.mechanism,
             domain=options.zap_domain.decode("utf-8", "replace"),
@@ -355,9 +388,17 @@ class ZmtpProtocol(asyncio.Protocol):
             answer = Decision("500", reason="the authentication policy failed")
 
         if answer.allowed:
-            follow = self.conn.accept(user_id=answer.user_id, metadata=answer.metadata)
-            for event in follow:
-                self._handle(event)
+            validator = self.owner.options.curve_validator
+            if mechanism == "CURVE" and validator is not None:
+                # the policy admits the key; the validator has the last word
+                self._start_validation(
+                    validator,
+                    request.credentials[0],
+                    self.peer_ip,
+                    lambda verdict: self._server_validated(answer, verdict),
+                )
+                return
+            self._admit(answer)
             return
 
         logger.warning(
@@ -374,12 +415,114 @@ class ZmtpProtocol(asyncio.Protocol):
             self.conn.refuse(answer.status)
         self.close()
 
-    def _handshake_done(self, event: HandshakeCompleted) -> None:
+    def _admit(self, answer: Decision) -> None:
+        follow = self.conn.accept(user_id=answer.user_id, metadata=answer.metadata)
+        for event in follow:
+            self._handle(event)
+
+    # -- the CURVE peer validator ------------------------------------------------------
+
+    def _start_validation(self, validator, key: bytes, address: str, then) -> None:
+        # ask the validator off the loop's critical path; HANDSHAKE_IVL still
+        # bounds the whole handshake, CURVE_VALIDATOR_TIMEOUT the validator
+        timeout = self.owner.options.curve_validator_timeout / 1000
+        task = asyncio.ensure_future(
+            validate(validator, bytes(key), self._peer_certificate, address, timeout),
+            loop=self.loop,
+        )
+        self._validation = task
+
+        def done(task: asyncio.Future) -> None:
+            if self._validation is task:
+                self._validation = None
+            if task.cancelled() or self.closing or self.closed:
+                return
+            try:
+                then(task.result())
+            except RemoteProtocolError as exc:
+                self._fail(exc)
+                return
+            self._flush()
+            self._arm_timer()
+
+        task.add_done_callback(done)
+
+    def _server_validated(self, answer: Decision, verdict: Verdict) -> None:
+        if verdict.admitted:
+            self._admit(answer)
+            return
+        # refused like a ZAP 400: ERROR "400", and a libzmq client stops
+        logger.warning(
+            "handshake with %s failed: client refused: %s", self.peer, verdict.reason
+        )
+        self._handshake_failed(MonitorEvent.HANDSHAKE_FAILED_AUTH, 400)
+        self.failed = True
+        self.conn.refuse("400")
+        self.close()
+
+    def _client_validated(self, event: HandshakeCompleted, verdict: Verdict) -> None:
+        if not verdict.admitted:
+            self._handshake_failed(MonitorEvent.HANDSHAKE_FAILED_AUTH, 400)
+            self.failed = True
+            if verdict.timed_out:
+                logger.warning(
+                    "handshake with %s failed: server not validated: %s; will retry",
+                    self.peer,
+                    verdict.reason,
+                )
+            else:
+                # a refusal is final, as an ERROR from the server is
+                self.refused = True
+                logger.error(
+                    "handshake with %s failed: server refused by the validator: "
+                    "%s; not reconnecting",
+                    self.peer,
+                    verdict.reason,
+                )
+            self.close()
+            return
+        held, self._held = self._held or [], None
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.conn.keep_alive(self.loop.time())
+            self.transport.resume_reading()
+        self._handshake_done(event, validated=True)
+        for later in held:
+            if self.closing:
+                break
+            self._handle(later)
+
+    def _handshake_done(self, event: HandshakeCompleted, validated=False) -> None:
+        validator = self.owner.options.curve_validator
+        if (
+            self.outgoing
+            and not validated
+            and validator is not None
+            and self.owner.options.mechanism == "CURVE"
+        ):
+            key = self.conn.mechanism.server_key
+            if key != self.owner.trusted_key:
+                # hold the connection (and what the server sends) until the
+                # validator admits the server
+                self._held = []
+                self._peer_certificate = event.certificate
+                if self.transport is not None and not self.transport.is_closing():
+                    self.reading_paused = True
+                    self.transport.pause_reading()
+                self._start_validation(
+                    validator,
+                    key,
+                    self.owner.label,
+                    lambda verdict: self._client_validated(event, verdict),
+                )
+                return
         self.ready = True
         self.handshake_time = self.loop.time() - self.started
-        if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
-            self._handshake_timer = None
+        for handle in (self._handshake_timer, self._hello_timer):
+            if handle is not None:
+                handle.cancel()
+        self._handshake_timer = self._hello_timer = None
+        self._peer_certificate = None
         self._monitor(MonitorEvent.HANDSHAKE_SUCCEEDED, 0)
         logger.info(
             "handshake with %s done in %.1f ms (%s%s, peer %s)",
@@ -555,11 +698,29 @@ class ZmtpProtocol(asyncio.Protocol):
                 "(HANDSHAKE_IVL)"
             )
 
+    def _hello_timeout(self) -> None:
+        # handshake_progress is 2 once the greeting and a valid HELLO are in
+        self._hello_timer = None
+        if self.ready or self.closed or self.closing or self.conn is None:
+            return
+        if self.conn.handshake_progress < 2:
+            self._no_detail_errno = errno.ETIMEDOUT
+            self.fail(
+                f"no valid HELLO within {self.owner.options.curve_hello_ivl} ms of "
+                "connecting (CURVE_HELLO_IVL)"
+            )
+
     def _cancel_timers(self) -> None:
-        for handle in (self._timer, self._handshake_timer, self._flush_handle):
+        for handle in (
+            self._timer,
+            self._handshake_timer,
+            self._hello_timer,
+            self._flush_handle,
+        ):
             if handle is not None:
                 handle.cancel()
         self._timer = self._handshake_timer = self._flush_handle = None
+        self._hello_timer = None
         self._timer_at = None
 
     # -- the monitor ----------------------------------------------------------------

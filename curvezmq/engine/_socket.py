@@ -27,11 +27,13 @@ still be delivered, then closes every connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
 from typing import Callable, ClassVar
 
 from ..auth import AllowAny, AuthPolicy
+from ..certs import Certificate
 from ..codec import CurveServerKeys
 from ..errors import (
     BrokenError,
@@ -130,7 +132,7 @@ class Socket:
         self._listeners: list[Listener] = []
         self._connecters: list[Connecter] = []
         self._accepted: set[Pipe] = set()
-        self._server_keys: dict[bytes, CurveServerKeys] = {}
+        self._server_keys: dict[tuple[bytes, int], CurveServerKeys] = {}
         self._close_task: asyncio.Task | None = None
         self._monitor: MonitorCallback | None = None
         self._monitor_events = 0
@@ -274,7 +276,7 @@ class Socket:
                     "serving with the secret key's public key %s",
                     curve_public(options.curve_secretkey).decode("ascii"),
                 )
-        elif options.curve_serverkey is not None:
+        elif options.curve_serverkey is not None or options.curve_serverkey_fetch:
             if options.curve_secretkey is None or options.curve_publickey is None:
                 raise InvalidKeyError(
                     "a CURVE client needs curve_publickey and curve_secretkey"
@@ -285,26 +287,44 @@ class Socket:
                 raise InvalidKeyError(
                     "curve_publickey is not the public key of curve_secretkey"
                 )
+        else:
+            return
+        certificate = options.curve_certificate
+        if certificate is not None and certificate.public_key != key_bytes(
+            curve_public(options.curve_secretkey)
+        ):
+            raise InvalidKeyError(
+                "curve_certificate names another key than curve_secretkey's"
+            )
 
-    def _new_connection(self, options: Options, peer: str = "") -> Connection:
+    def _new_connection(
+        self, options: Options, peer: str = "", server_key: bytes | None = None
+    ) -> Connection:
         # options: the endpoint's copy, taken at bind or connect; peer: the
         # remote address and port, which binds a CURVE server's cookies to this
-        # connection
+        # connection; server_key: a CURVE client's fetched and trusted server key
         if options.curve_server:
             secret = options.curve_secretkey
-            keys = self._server_keys.get(secret)
+            lifetime = options.curve_cookie_lifetime
+            keys = self._server_keys.get((secret, lifetime))
             if keys is None:
-                # one set of cookie keys per server key, shared by its endpoints
+                # one set of cookie keys per server key (and cookie lifetime),
+                # shared by its endpoints
                 public = key_bytes(curve_public(secret))
-                keys = self._server_keys[secret] = CurveServerKeys(public, secret)
+                keys = CurveServerKeys(public, secret, cookie_lifetime=lifetime / 1000)
+                self._server_keys[(secret, lifetime)] = keys
             mechanism = CurveServerMechanism(
-                keys, binding=peer.encode(), **_curve_options(options)
+                keys,
+                binding=peer.encode(),
+                certificate=_our_certificate(options, keys.public_key),
+                **_curve_options(options),
             )
-        elif options.curve_serverkey is not None:
+        elif options.curve_serverkey is not None or server_key is not None:
             mechanism = CurveClientMechanism(
                 public_key=options.curve_publickey,
                 secret_key=options.curve_secretkey,
-                server_key=options.curve_serverkey,
+                server_key=options.curve_serverkey or server_key,
+                certificate=_our_certificate(options, options.curve_publickey),
                 **_curve_options(options),
             )
         elif options.plain_server:
@@ -323,6 +343,7 @@ class Socket:
             mechanism,
             identity=options.routing_id,
             max_message_size=options.maxmsgsize,
+            max_metadata=options.curve_max_metadata,
             heartbeat_ivl=options.heartbeat_ivl / 1000,
             heartbeat_ttl=options.heartbeat_ttl / 1000,
             heartbeat_timeout=None if timeout < 0 else timeout / 1000,
@@ -813,6 +834,22 @@ def _wake(waiters: list) -> None:
 def _expire(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(True)
+
+
+def _our_certificate(options: Options, public_key: bytes) -> Certificate | None:
+    # the certificate we present to curvezmq peers: the configured one, or our
+    # bare public key (one object per key, shared by all connections); None when
+    # the exchange is off
+    if not options.curve_cert_exchange:
+        return None
+    if options.curve_certificate is not None:
+        return options.curve_certificate
+    return _bare_certificate(bytes(public_key))
+
+
+@functools.lru_cache(maxsize=64)
+def _bare_certificate(public_key: bytes) -> Certificate:
+    return Certificate(public_key)
 
 
 def _curve_options(options: Options) -> dict:

@@ -11,6 +11,13 @@ left behind by a process that died, and the file is removed when the listener
 closes. Unlike libzmq, which unlinks whatever is there, a path where a live
 socket still accepts is refused with EADDRINUSE instead of stolen from it.
 
+Fetching the server key (CURVE_SERVERKEY_FETCH, docs/extensions.md). A CURVE
+client without a server key fetches the server's certificate over a separate short
+connection before each attempt and lets the validator decide on its key (without
+one, the known-hosts store: trust on first use, refuse a changed key). Only a key
+so trusted is used for the handshake. A server without the exchange (libzmq) or a
+refused key stops the connecter for good, loudly: retrying would change nothing.
+
 Reconnecting. After a failed attempt, a lost connection or a failed handshake the
 connecter waits and tries again. The wait starts at RECONNECT_IVL and doubles with
 each failure in a row up to RECONNECT_IVL_MAX (or :data:`DEFAULT_RECONNECT_CAP` when
@@ -34,7 +41,11 @@ import stat
 import tempfile
 from typing import TYPE_CHECKING
 
+from .. import z85
+from ..certs import CertificateError, KnownHosts
+from ..zmtp import CertificateExchangeError
 from ._endpoint import Endpoint, format_endpoint
+from ._exchange import Verdict, fetch_server_certificate, validate
 from ._monitor import MonitorEvent
 from ._options import DEFAULT_RECONNECT_CAP
 from ._pipe import Pipe
@@ -43,18 +54,15 @@ from ._protocol import ZmtpProtocol, logger
 if TYPE_CHECKING:  # pragma: no cover
     from ._socket import Socket
 
-__all__ = ["MAX_PENDING_HANDSHAKES", "Connecter", "Listener"]
+__all__ = ["Connecter", "Listener"]
 
-# Handshakes in progress per bound endpoint. Each costs a few KiB, so this bounds
-# what silent or slow peers can pin, while a whole fleet of honest clients
-# reconnecting at once still fits. When it is full the pending handshake that has
-# made the least progress (oldest first) is dropped to make room, so silent
-# connections cannot lock honest clients out.
-MAX_PENDING_HANDSHAKES = 1000
-
-# TODO: DESIGN.md asks to close a connection that sends no valid HELLO soon after
-# its greeting; for now only HANDSHAKE_IVL (30 s by default) and the eviction
-# above bound a silent peer, so each one holds a slot for up to 30 s.
+# A cap is not a lockout. MAX_HANDSHAKES (the endpoint's option) bounds the
+# handshakes in progress per bound endpoint, so silent or slow peers can pin only
+# so much. When it is full the pending handshake that has made the least progress
+# (oldest first) is closed to make room: a newcomer always gets in, and among
+# peers that have proven nothing the one that has wasted its slot longest goes.
+# Deadlines empty the cap from the other side: CURVE_HELLO_IVL (2 s) closes a
+# connection that sends no valid HELLO, HANDSHAKE_IVL (30 s) any unfinished one.
 
 # The shortest reconnect delay whatever RECONNECT_IVL says, in seconds.
 _MIN_DELAY = 0.01
@@ -80,6 +88,10 @@ class Listener:
         self.requested = endpoint
         self.endpoint = ""
         self.pending: dict[ZmtpProtocol, None] = {}
+        self.evicted = 0  # handshakes closed to make room (for tests and stats)
+        # only a connecter fetches server keys (CURVE_SERVERKEY_FETCH)
+        self.server_key: bytes | None = None
+        self.trusted_key: bytes | None = None
         self._sock: _socket.socket | None = None
         self._fd = -1  # the listening socket's fd, for the monitor
         self._server: asyncio.AbstractServer | None = None
@@ -180,9 +192,11 @@ class Listener:
         return sock
 
     async def _serve(self, serve, sock: _socket.socket) -> None:
+        # asyncio listens again with its own backlog (100 unless told): pass ours
         self._server = await serve(
             lambda: ZmtpProtocol(self.socket, self, outgoing=False),
             sock=sock,
+            backlog=self.options.backlog,
         )
 
     def close(self) -> None:
@@ -218,15 +232,17 @@ class Listener:
 
     def connection_made(self, protocol: ZmtpProtocol) -> None:
         self.pending[protocol] = None
-        if len(self.pending) > MAX_PENDING_HANDSHAKES:
+        cap = max(self.options.max_handshakes, 1)
+        while len(self.pending) > cap:
             # least progress first (a partial greeting counts as none), then the
             # oldest: a newcomer has had no chance yet, so among peers that have
             # proven nothing the one that has wasted its slot longest goes
             victim = min(self.pending, key=_eviction_order)
             del self.pending[victim]
+            self.evicted += 1
             victim.fail(
-                f"dropped: more than {MAX_PENDING_HANDSHAKES} handshakes pending on "
-                f"{self.endpoint}"
+                f"evicted: {cap} handshakes pending on {self.endpoint} "
+                f"(MAX_HANDSHAKES) and this one had made the least progress"
             )
 
     def handshake_done(self, protocol: ZmtpProtocol, event) -> None:
@@ -272,6 +288,10 @@ class Connecter:
         self.handshakes = 0
         self.last_handshake_time: float | None = None
         self.stopped = False
+        # CURVE_SERVERKEY_FETCH: the key fetched and trusted for this attempt,
+        # which the validator need not judge again at READY
+        self.server_key: bytes | None = None
+        self.trusted_key: bytes | None = None
         self._retry: asyncio.TimerHandle | None = None
         self._task: asyncio.Task | None = None
 
@@ -298,6 +318,11 @@ class Connecter:
         self.attempts += 1
         endpoint = self.endpoint
         loop = self.socket.loop
+        options = self.options
+        if options.curve_serverkey_fetch and options.curve_serverkey is None:
+            self.server_key = self.trusted_key = None
+            if not await self._fetch_server_key():
+                return
         # libzmq's non-blocking connect reports EINPROGRESS before it completes
         self.socket._monitor_event(
             MonitorEvent.CONNECT_DELAYED, errno.EINPROGRESS, endpoint.text
@@ -319,6 +344,103 @@ class Connecter:
             # a server that is not up yet is normal: say it quietly
             logger.debug("connect to %s failed: %s", self.endpoint.text, exc)
             self._schedule()
+
+    async def _fetch_server_key(self) -> bool:
+        # fetch the server's certificate and trust its key, or say why not
+        options = self.options
+        label = self.endpoint.text
+        timeout = (options.handshake_ivl if options.handshake_ivl > 0 else 30000) / 1000
+        try:
+            certificate = await fetch_server_certificate(
+                label, timeout, ipv6=options.ipv6
+            )
+        except CertificateExchangeError as exc:
+            if not exc.supported:
+                logger.error(
+                    "cannot fetch the server key of %s: %s; not reconnecting "
+                    "(give the socket CURVE_SERVERKEY instead)",
+                    label,
+                    exc,
+                )
+                self.socket._monitor_event(
+                    MonitorEvent.HANDSHAKE_FAILED_PROTOCOL, int(exc.reason), label
+                )
+                self.stopped = True
+                return False
+            logger.warning("cannot fetch the server key of %s: %s", label, exc)
+            self._schedule()
+            return False
+        except OSError as exc:
+            logger.debug("fetching the server key of %s failed: %s", label, exc)
+            self._schedule()
+            return False
+        if self.stopped:
+            return False
+
+        key = certificate.public_key
+        verdict = await self._trust(key, certificate)
+        if self.stopped:
+            return False
+        if not verdict.admitted:
+            self.socket._monitor_event(
+                MonitorEvent.HANDSHAKE_FAILED_AUTH, 400, self.endpoint.text
+            )
+            if verdict.timed_out:
+                logger.warning(
+                    "server key %s of %s not trusted: %s; will retry",
+                    z85.encode(key).decode(),
+                    label,
+                    verdict.reason,
+                )
+                self._schedule()
+            else:
+                logger.error(
+                    "server key %s of %s refused: %s; not reconnecting",
+                    z85.encode(key).decode(),
+                    label,
+                    verdict.reason,
+                )
+                self.stopped = True
+            return False
+        self.server_key = self.trusted_key = key
+        return True
+
+    async def _trust(self, key: bytes, certificate) -> Verdict:
+        # the validator decides; without one, the known-hosts store
+        options = self.options
+        label = self.endpoint.text
+        if options.curve_validator is not None:
+            return await validate(
+                options.curve_validator,
+                key,
+                certificate,
+                label,
+                options.curve_validator_timeout / 1000,
+            )
+        store = KnownHosts(options.curve_known_hosts.decode() or None)
+        try:
+            outcome = await self.socket.loop.run_in_executor(
+                None, store.check, label, key
+            )
+        except (OSError, CertificateError) as exc:
+            return Verdict(False, f"known hosts file {store.path}: {exc}")
+        shown = z85.encode(key).decode()
+        if outcome == "new":
+            logger.warning(
+                "trusting server key %s of %s on first use (recorded in %s)",
+                shown,
+                label,
+                store.path,
+            )
+        elif outcome == "changed":
+            return Verdict(
+                False,
+                f"{store.path} holds another key for {label}: the server's key "
+                "changed (remove its line if that was on purpose)",
+            )
+        else:
+            logger.debug("server key %s of %s is known", shown, label)
+        return Verdict(True)
 
     def _schedule(self) -> None:
         if self.stopped:

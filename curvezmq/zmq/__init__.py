@@ -24,7 +24,10 @@ TODO: ``zmq.proxy`` and the inproc transport are not here yet; applications
 using them cannot switch imports yet.
 """
 
+import asyncio as _asyncio
+
 from .. import __version__ as curvezmq_version
+from ..engine import fetch_server_certificate as _fetch_server_certificate
 from ..keys import curve_keypair as _curve_keypair
 from ..keys import curve_public as _curve_public
 from . import _constants
@@ -110,6 +113,35 @@ def curve_public(secret_key) -> bytes:
         raise ZMQError(_constants.Errno.EINVAL, str(exc)) from exc
 
 
+def fetch_server_certificate(endpoint: str, timeout: float = 5.0, *, ipv6=False):
+    """Fetch a curvezmq CURVE server's public certificate (curvezmq's own;
+    docs/extensions.md), blocking.
+
+    A separate short connection whose greeting names ``CURVEZMQ-CERT``; a curvezmq
+    server answers with its certificate and closes. The answer is not
+    authenticated: check its key (a fingerprint from the server's operator, a
+    :class:`curvezmq.certs.KnownHosts` store) before trusting it. In a coroutine,
+    await ``curvezmq.zmq.asyncio.fetch_server_certificate`` instead.
+
+    Args:
+        endpoint: ``tcp://host:port`` or ``ipc://path``.
+        timeout: seconds for the whole exchange.
+        ipv6: resolve host names to IPv6 addresses too.
+
+    Returns:
+        the server's :class:`curvezmq.certs.Certificate` (public).
+
+    Raises:
+        curvezmq.zmtp.CertificateExchangeError: the server does not offer the
+            exchange (``.supported`` is False: "certificate exchange not
+            supported", e.g. libzmq), answered something else, or not in time.
+        OSError: the connection could not be made.
+        ValueError: a malformed endpoint.
+        RuntimeError: called from a thread whose event loop is running.
+    """
+    return _asyncio.run(_fetch_server_certificate(endpoint, timeout, ipv6=ipv6))
+
+
 __all__ = [
     "Again",
     "Context",
@@ -129,6 +161,7 @@ __all__ = [
     "curve_keypair",
     "curve_public",
     "curvezmq_version",
+    "fetch_server_certificate",
     "has",
     "pyzmq_version",
     "pyzmq_version_info",

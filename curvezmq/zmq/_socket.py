@@ -18,6 +18,7 @@ from collections import deque
 from typing import Any
 
 from .. import z85
+from ..certs import Certificate, CertificateError
 from ..engine import Options, create_socket
 from ..errors import ClosedError, CurveZMQError, InvalidKeyError
 from ..keys import key_bytes
@@ -55,6 +56,12 @@ _INT_FIELDS = {
     SocketOption.CURVE_INVALID_POLICY: "curve_drop_invalid",
     SocketOption.CURVE_INVALID_BUDGET: "curve_invalid_budget",
     SocketOption.CURVE_COMPACT: "curve_compact",
+    SocketOption.CURVE_MAX_METADATA: "curve_max_metadata",
+    SocketOption.CURVE_HELLO_IVL: "curve_hello_ivl",
+    SocketOption.MAX_HANDSHAKES: "max_handshakes",
+    SocketOption.CURVE_COOKIE_LIFETIME: "curve_cookie_lifetime",
+    SocketOption.CURVE_VALIDATOR_TIMEOUT: "curve_validator_timeout",
+    SocketOption.CURVE_CERT_EXCHANGE: "curve_cert_exchange",
 }
 # the range libzmq accepts for an int option, where it checks one
 _INT_RANGES = {
@@ -65,6 +72,12 @@ _INT_RANGES = {
     SocketOption.CURVE_INVALID_POLICY: (0, 1),
     SocketOption.CURVE_INVALID_BUDGET: (-1, 2**31 - 1),
     SocketOption.CURVE_COMPACT: (0, 1),
+    SocketOption.CURVE_MAX_METADATA: (0, 2**31 - 1),
+    SocketOption.CURVE_HELLO_IVL: (0, 2**31 - 1),
+    SocketOption.MAX_HANDSHAKES: (1, 2**31 - 1),
+    SocketOption.CURVE_COOKIE_LIFETIME: (1, 2**31 - 1),
+    SocketOption.CURVE_VALIDATOR_TIMEOUT: (1, 2**31 - 1),
+    SocketOption.CURVE_CERT_EXCHANGE: (0, 1),
 }
 # write-only switches that only some socket types take (libzmq: EINVAL elsewhere)
 _TYPED_FLAGS = {
@@ -108,6 +121,25 @@ def _select_mechanism(opts: Options) -> None:
     opts.plain_server = False
     opts.plain_username = None
     opts.plain_password = None
+    opts.curve_serverkey_fetch = False
+
+
+def _certificate(value: Any) -> Certificate | None:
+    # CURVE_CERTIFICATE: a Certificate, or its public text (ZPL, as a public
+    # certificate file holds it); empty for none. Only the public part is kept.
+    if value is None:
+        return None
+    if isinstance(value, Certificate):
+        return value.public
+    if isinstance(value, str):
+        raise TypeError("unicode not allowed, use setsockopt_string")
+    text = bytes(value)
+    if not text:
+        return None
+    try:
+        return Certificate.from_public_text(text)
+    except CertificateError as exc:
+        raise ZMQError(Errno.EINVAL, str(exc)) from exc
 
 
 def _zmq_error(exc: BaseException) -> BaseException:
@@ -239,6 +271,18 @@ class SocketBase:
                 # public or secret key is set; here only CURVE_SERVER and
                 # CURVE_SERVERKEY select CURVE, so such a socket stays PLAIN.
                 setattr(opts, field, key)
+        elif option == SocketOption.CURVE_SERVERKEY_FETCH:
+            # like a server key, the fetch makes this socket a CURVE client
+            fetch = bool(self._int(value))
+            if fetch or opts.curve_serverkey_fetch:
+                serverkey = opts.curve_serverkey
+                _select_mechanism(opts)
+                opts.curve_serverkey = serverkey
+            opts.curve_serverkey_fetch = fetch
+        elif option == SocketOption.CURVE_CERTIFICATE:
+            opts.curve_certificate = _certificate(value)
+        elif option == SocketOption.CURVE_KNOWN_HOSTS:
+            opts.curve_known_hosts = self._bytes(value)
         elif option == SocketOption.CURVE_SERVER:
             # libzmq: CURVE_SERVER=1 selects CURVE as server, 0 selects NULL
             _select_mechanism(opts)
@@ -331,6 +375,13 @@ class SocketBase:
             return z85.encode(opts.curve_publickey) if opts.curve_publickey else b""
         if option == SocketOption.CURVE_SERVERKEY:
             return z85.encode(self._serverkey) if self._serverkey else b""
+        if option == SocketOption.CURVE_SERVERKEY_FETCH:
+            return int(opts.curve_serverkey_fetch)
+        if option == SocketOption.CURVE_CERTIFICATE:
+            certificate = opts.curve_certificate
+            return certificate.public_text() if certificate is not None else b""
+        if option == SocketOption.CURVE_KNOWN_HOSTS:
+            return opts.curve_known_hosts
         if option == SocketOption.EVENTS:
             return self._events()
         if option in self._extra:
@@ -393,6 +444,32 @@ class SocketBase:
 
     def _options_changed(self) -> None:
         """The engine reads Options live; nothing to push by default."""
+
+    @property
+    def curve_validator(self):
+        """The CURVE peer validator (curvezmq's own; docs/extensions.md).
+
+        A callable ``validator(key, certificate, address) -> bool``, or a
+        coroutine function (``zmq.asyncio``), that every CURVE peer must pass
+        once its key is proven: ``key`` is its long-term public key (32 raw
+        bytes), ``certificate`` the :class:`curvezmq.certs.Certificate` it
+        presented or None (libzmq peers present none), ``address`` the peer's
+        IP address on a server, the endpoint we connected to on a client. False,
+        an exception or no answer within CURVE_VALIDATOR_TIMEOUT refuses the
+        peer: a server sends it ERROR "400", a client closes and does not
+        reconnect. A plain callable runs in a worker thread, so it may block.
+        None (the default) validates nothing. Like other options it applies to
+        endpoints bound or connected after it is set.
+        """
+        return self._options.curve_validator
+
+    @curve_validator.setter
+    def curve_validator(self, validator) -> None:
+        self._check_open()
+        if validator is not None and not callable(validator):
+            raise ZMQError(Errno.EINVAL, "curve_validator must be callable or None")
+        self._options.curve_validator = validator
+        self._options_changed()
 
     def subscribe(self, topic: Any) -> None:
         """Subscribe to a topic prefix (SUB), like pyzmq's ``subscribe``.

@@ -15,7 +15,7 @@ import pickle
 import warnings
 from typing import Any
 
-from ..engine import create_socket
+from ..engine import create_socket, fetch_server_certificate
 from ..errors import ClosedError, CurveZMQError
 from ._constants import *
 from ._constants import Errno, Flag, PollEvent
@@ -25,7 +25,7 @@ from ._monitor import AsyncMonitorSocket
 from ._poll import Poller as _BlockingPoller
 from ._socket import SocketBase, _engine_events
 
-__all__ = ["Context", "Poller", "Socket"]
+__all__ = ["Context", "Poller", "Socket", "fetch_server_certificate"]
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:

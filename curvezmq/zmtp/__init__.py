@@ -8,6 +8,7 @@ a clock. CURVE is delegated to :mod:`curvezmq.codec`.
 from ._connection import Connection, ConnectionState
 from ._events import (
     AuthenticationRequested,
+    CertificateServed,
     CommandReceived,
     ErrorReceived,
     Event,
@@ -15,6 +16,12 @@ from ._events import (
     HeartbeatTimedOut,
     MessageDropped,
     MessageReceived,
+)
+from ._exchange import (
+    CERT_MECHANISM,
+    CERTIFICATE_PROPERTY,
+    CertificateExchangeError,
+    CertificateFetch,
 )
 from ._mechanisms import (
     PLAIN_ERROR_PREFIX,
@@ -28,10 +35,15 @@ from ._mechanisms import (
 from ._sockets import COMPATIBLE, SOCKET_TYPES
 
 __all__ = [
+    "CERTIFICATE_PROPERTY",
+    "CERT_MECHANISM",
     "COMPATIBLE",
     "PLAIN_ERROR_PREFIX",
     "SOCKET_TYPES",
     "AuthenticationRequested",
+    "CertificateExchangeError",
+    "CertificateFetch",
+    "CertificateServed",
     "CommandReceived",
     "Connection",
     "ConnectionState",

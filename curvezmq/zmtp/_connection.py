@@ -87,6 +87,7 @@ from .. import codec as _codec
 from ..errors import LimitError, LocalProtocolError, Reason, RemoteProtocolError
 from ._events import (
     AuthenticationRequested,
+    CertificateServed,
     CommandReceived,
     ErrorReceived,
     HandshakeCompleted,
@@ -94,6 +95,7 @@ from ._events import (
     MessageDropped,
     MessageReceived,
 )
+from ._exchange import CERT_MECHANISM, certificate_command
 from ._framing import (
     COMMAND,
     GREETING_SIZE,
@@ -674,7 +676,7 @@ class Connection:
         try:
             if self._state is ConnectionState.GREETING:
                 self._read_greeting(now, events)
-            if self._state is not ConnectionState.GREETING:
+            if self._state not in (ConnectionState.GREETING, ConnectionState.CLOSED):
                 self._read_frames(now, events)
         except RemoteProtocolError as exc:
             self._error = exc
@@ -692,7 +694,17 @@ class Connection:
         return events
 
     def _read_greeting(self, now: float, events: list) -> None:
-        version = check_greeting(self._buf[:GREETING_SIZE], self._mechanism.name)
+        greeting = self._buf[:GREETING_SIZE]
+        if self._fetching_certificate(greeting):
+            # a certificate fetch (docs/extensions.md): answer and close
+            self._out.append(
+                certificate_command(self._mechanism._certificate_to_serve())
+            )
+            self._log.debug("answered a certificate fetch")
+            self._enter_closed()
+            events.append(CertificateServed())
+            return
+        version = check_greeting(greeting, self._mechanism.name)
         if version is None:
             return
         self._pos = GREETING_SIZE
@@ -710,6 +722,19 @@ class Connection:
             # NULL with authentication decides before its READY goes out
             self._state = ConnectionState.AUTHENTICATING
             events.append(request)
+
+    def _fetching_certificate(self, greeting) -> bool:
+        # a whole greeting naming CURVEZMQ-CERT, to a CURVE server that serves
+        # its certificate; anything else goes the usual way (and a mechanism
+        # mismatch closes the connection)
+        if len(greeting) < GREETING_SIZE:
+            return False
+        if self._mechanism._certificate_to_serve() is None:
+            return False
+        try:
+            return check_greeting(greeting, CERT_MECHANISM) is not None
+        except RemoteProtocolError:
+            return False
 
     def _read_frames(self, now: float, events: list) -> None:
         buf = self._buf
@@ -775,7 +800,12 @@ class Connection:
             "handshake complete with a %s peer", socket_type or "(no Socket-Type)"
         )
         return HandshakeCompleted(
-            ready.metadata, ready.user_id, socket_type, identity, auth_metadata or {}
+            ready.metadata,
+            ready.user_id,
+            socket_type,
+            identity,
+            auth_metadata or {},
+            ready.certificate,
         )
 
     # the frame handlers: one per phase, chosen when the phase begins

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "AuthenticationRequested",
+    "CertificateServed",
     "CommandReceived",
     "ErrorReceived",
     "Event",
@@ -37,11 +38,15 @@ class AuthenticationRequested(Event):
             ``(client_key,)`` (CURVE, 32 raw bytes). Kept out of the repr.
         metadata: the peer's metadata when it is already known (CURVE
             INITIATE), else empty.
+        certificate: the :class:`~curvezmq.certs.Certificate` a curvezmq CURVE
+            client presented in INITIATE (already checked to name its key),
+            else None.
     """
 
     mechanism: str
     credentials: tuple = field(default=(), repr=False)
     metadata: dict = field(default_factory=dict, repr=False)
+    certificate: object = field(default=None, repr=False)
 
     @property
     def client_key(self) -> bytes:
@@ -62,6 +67,9 @@ class HandshakeCompleted(Event):
         identity: the peer's Identity property, b"" when absent.
         auth_metadata: what our CURVE server's ``accept`` attached to the client
             (a ZAP reply's metadata), never sent to the peer; else empty.
+        certificate: the :class:`~curvezmq.certs.Certificate` a curvezmq CURVE
+            peer presented (checked to name the key the handshake proved), else
+            None.
     """
 
     peer_metadata: dict = field(repr=False)
@@ -69,6 +77,15 @@ class HandshakeCompleted(Event):
     socket_type: str
     identity: bytes
     auth_metadata: dict = field(default_factory=dict, repr=False)
+    certificate: object = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CertificateServed(Event):
+    """A certificate fetch (a greeting naming ``CURVEZMQ-CERT``) was answered with
+    our certificate; the connection is now closed. Drain data_to_send, then close
+    the transport.
+    """
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 
 from .. import codec as _codec
 from ..errors import LocalProtocolError, Reason, RemoteProtocolError
+from ..keys import key_bytes
 from ._events import AuthenticationRequested
+from ._exchange import CERTIFICATE_PROPERTY, take_certificate
 from ._framing import ERROR_MAX_SIZE, printable, split_command
 
 __all__ = [
@@ -79,10 +81,12 @@ _ERROR_PREFIX = b"\x05ERROR"
 
 @dataclass(frozen=True)
 class _Ready:
-    """The handshake is over: the peer's metadata and the user id to report."""
+    """The handshake is over: the peer's metadata and the user id to report, and
+    the certificate the peer presented (CURVE between curvezmq peers)."""
 
     metadata: dict
     user_id: bytes
+    certificate: object = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,10 @@ class Mechanism:
 
     def _close(self) -> None:
         """Wipe what the mechanism holds; called once when the connection ends."""
+
+    def _certificate_to_serve(self):
+        """The certificate to answer a certificate fetch with (a CURVE server
+        with the exchange on), else None."""
 
 
 class NullMechanism(Mechanism):
@@ -501,10 +509,16 @@ class _CurveMechanism(Mechanism):
         invalid_budget: int,
         invalid_window: float,
         compact: bool,
+        certificate,
         rng,
         backend,
     ) -> None:
         super().__init__()
+        # the public certificate we present to curvezmq peers, or None when the
+        # certificate exchange is off (then the peer's property stays opaque);
+        # the peer's, once its INITIATE or READY brought one
+        self._certificate = certificate
+        self._peer_cert = None
         # what the codec is made with at attach time
         self._options = {
             "drop_invalid": drop_invalid,
@@ -544,14 +558,30 @@ class _CurveMechanism(Mechanism):
     def _ready_from(self, events) -> object | None:
         for event in events:
             if isinstance(event, _codec.HandshakeCompleted):
-                return _Ready(event.peer_metadata, event.user_id)
+                if not self.as_server:
+                    self._take_peer_certificate(
+                        event.peer_metadata, "READY", self._peer_key
+                    )
+                return _Ready(event.peer_metadata, event.user_id, self._peer_cert)
             if isinstance(event, _codec.ErrorReceived):
                 return _Refused(event.reason)
             if isinstance(event, _codec.AuthenticationRequested):
+                self._take_peer_certificate(
+                    event.metadata, "INITIATE", event.client_key
+                )
                 return AuthenticationRequested(
-                    "CURVE", (bytes(event.client_key),), event.metadata
+                    "CURVE",
+                    (bytes(event.client_key),),
+                    event.metadata,
+                    self._peer_cert,
                 )
         return None
+
+    def _take_peer_certificate(self, metadata, command: str, key: bytes) -> None:
+        # with the exchange on, the peer's certificate is ours to check and to
+        # take out of the metadata it reports
+        if self._certificate is not None:
+            self._peer_cert = take_certificate(metadata, key, command)
 
 
 class CurveClientMechanism(_CurveMechanism):
@@ -569,6 +599,11 @@ class CurveClientMechanism(_CurveMechanism):
         invalid_window: the window of that budget, in seconds.
         compact: offer compact framing to the server (docs/extensions.md); a
             libzmq server ignores the offer.
+        certificate: our public :class:`~curvezmq.certs.Certificate`, sent in
+            INITIATE as ``X-CurveZMQ-Certificate`` (docs/extensions.md); the
+            server's, when a curvezmq server answers with one, is checked
+            against the server key and reported in HandshakeCompleted. None
+            turns the exchange off.
         rng: randomness ``rng(n) -> bytes``; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
 
@@ -586,6 +621,7 @@ class CurveClientMechanism(_CurveMechanism):
         invalid_budget: int = _codec.DEFAULT_INVALID_BUDGET,
         invalid_window: float = _codec.DEFAULT_INVALID_WINDOW,
         compact: bool = False,
+        certificate=None,
         rng=None,
         backend=None,
     ) -> None:
@@ -594,18 +630,33 @@ class CurveClientMechanism(_CurveMechanism):
             invalid_budget=invalid_budget,
             invalid_window=invalid_window,
             compact=compact,
+            certificate=certificate,
             rng=rng,
             backend=backend,
         )
         self._keys = (public_key, secret_key, server_key)
+        # S, which the server's certificate must name
+        self._peer_key = b""
 
     def __repr__(self) -> str:
         return "CurveClientMechanism()"
+
+    @property
+    def server_key(self) -> bytes:
+        """The server's long-term public key S, 32 raw bytes, once attached; the
+        handshake proves the server holds its secret key."""
+        return self._peer_key
 
     def _attach(self, metadata: bytes, max_metadata: int, logger) -> None:
         super()._attach(metadata, max_metadata, logger)
         public_key, secret_key, server_key = self._keys
         self._keys = None
+        self._peer_key = key_bytes(server_key, "server key")
+        if self._certificate is not None:
+            # the server's certificate must name the key the handshake proves
+            metadata += _codec.encode_metadata(
+                {CERTIFICATE_PROPERTY: self._certificate.public_text()}
+            )
         self._codec = _codec.CurveClient(
             public_key=public_key,
             secret_key=secret_key,
@@ -646,6 +697,11 @@ class CurveServerMechanism(_CurveMechanism):
             anyway; -1 for no limit.
         invalid_window: the window of that budget, in seconds.
         compact: confirm compact framing to a client that offers it.
+        certificate: our public :class:`~curvezmq.certs.Certificate`, sent in
+            READY to a client whose INITIATE carried one (only curvezmq clients
+            do) and to certificate fetches; the client's is checked against
+            its key and reported in AuthenticationRequested. None turns the
+            exchange off.
         rng: randomness ``rng(n) -> bytes``; the backend's CSPRNG by default.
         backend: the crypto backend; the default one when omitted.
         binding: identifies the connection (its peer address and port), so that
@@ -662,6 +718,7 @@ class CurveServerMechanism(_CurveMechanism):
         invalid_budget: int = _codec.DEFAULT_INVALID_BUDGET,
         invalid_window: float = _codec.DEFAULT_INVALID_WINDOW,
         compact: bool = False,
+        certificate=None,
         rng=None,
         backend=None,
         binding: bytes = b"",
@@ -671,17 +728,23 @@ class CurveServerMechanism(_CurveMechanism):
             invalid_budget=invalid_budget,
             invalid_window=invalid_window,
             compact=compact,
+            certificate=certificate,
             rng=rng,
             backend=backend,
         )
         self._server_keys = server_keys
         self._binding = binding
+        # our READY metadata, and our certificate's property when the client
+        # offered its own (set at INITIATE)
+        self._metadata = b""
+        self._answer_certificate = False
 
     def __repr__(self) -> str:
         return "CurveServerMechanism()"
 
     def _attach(self, metadata: bytes, max_metadata: int, logger) -> None:
         super()._attach(metadata, max_metadata, logger)
+        self._metadata = metadata
         self._codec = _codec.CurveServer(
             self._server_keys,
             metadata=metadata,
@@ -702,10 +765,23 @@ class CurveServerMechanism(_CurveMechanism):
 
     def _receive(self, body, now: float):
         self._received += 1
-        return self._ready_from(self._codec.receive(body, now))
+        outcome = self._ready_from(self._codec.receive(body, now))
+        if isinstance(outcome, AuthenticationRequested):
+            # answer a certificate with ours: only curvezmq clients send one
+            self._answer_certificate = self._peer_cert is not None
+        return outcome
 
     def _accept(self, user_id: bytes) -> _Ready:
-        return self._ready_from(self._codec.accept(user_id=user_id))
+        if not self._answer_certificate:
+            return self._ready_from(self._codec.accept(user_id=user_id))
+        metadata = self._metadata + _codec.encode_metadata(
+            {CERTIFICATE_PROPERTY: self._certificate.public_text()}
+        )
+        self._metadata = b""
+        return self._ready_from(self._codec.accept(user_id=user_id, metadata=metadata))
+
+    def _certificate_to_serve(self):
+        return self._certificate
 
     def _refuse(self, status: str) -> None:
         self._codec.refuse(status=status)

@@ -2,9 +2,9 @@
 pending handshakes is full, the one that has made the least progress is dropped, so
 silent connections must never shut honest clients out.
 
-The cap is MAX_PENDING_HANDSHAKES (1000) in curvezmq.engine._transport; these tests
-lower it to 32 so that they need 32 connections instead of 1000 (the same lockout
-was seen by hand with the real cap and 1001 connections)."""
+The cap is the MAX_HANDSHAKES option (1024 by default); these tests lower it to 32
+so that they need 32 connections instead of 1024 (the same lockout was seen by hand
+with the real cap and 1025 connections)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ import time
 
 import pytest
 
-import curvezmq.engine._transport as transport
-
-from .conftest import assert_nothing_delivered, honest_round_trip
+from .conftest import assert_nothing_delivered, honest_round_trip, make_server
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -23,8 +21,11 @@ CAP = 32
 
 
 @pytest.fixture
-def small_cap(monkeypatch):
-    monkeypatch.setattr(transport, "MAX_PENDING_HANDSHAKES", CAP)
+def small_cap(ctx, keys):
+    """Our CURVE REP server with MAX_HANDSHAKES = CAP."""
+    sock = make_server(ctx, keys, max_handshakes=CAP)
+    sock.endpoint = sock.last_endpoint.decode()
+    return sock
 
 
 def _flood(server, count: int, payload: bytes) -> list:
@@ -40,7 +41,8 @@ def _flood(server, count: int, payload: bytes) -> list:
     return socks
 
 
-def test_bare_connections_above_the_cap_do_not_lock_out(small_cap, server, pctx, keys):
+def test_bare_connections_above_the_cap_do_not_lock_out(small_cap, pctx, keys):
+    server = small_cap
     socks = _flood(server, CAP + 8, b"")
     try:
         honest_round_trip(pctx, server, keys)
@@ -50,7 +52,8 @@ def test_bare_connections_above_the_cap_do_not_lock_out(small_cap, server, pctx,
     assert_nothing_delivered(server)
 
 
-def test_one_byte_each_above_the_cap_does_not_lock_out(small_cap, server, pctx, keys):
+def test_one_byte_each_above_the_cap_does_not_lock_out(small_cap, pctx, keys):
+    server = small_cap
     socks = _flood(server, CAP + 4, b"\xff")
     try:
         honest_round_trip(pctx, server, keys)

@@ -1,0 +1,147 @@
+"""Certificate exchange on the event loop: fetching a server's certificate, and
+running a peer validator with a timeout (docs/extensions.md).
+
+The validator is the application's: ``validator(key, certificate, address)``
+answers True to admit a CURVE peer whose key the handshake just proved. It fails
+closed: an answer other than True, an exception, or no answer within the timeout
+refuses the peer. A coroutine function is awaited on the loop; a plain callable
+runs in the loop's default executor, so it may block (read a file, ask a service)
+without stalling other connections. A timed-out call cannot be stopped: its thread
+finishes on its own and its answer is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket as _socket
+from typing import NamedTuple
+
+from ..certs import Certificate
+from ..zmtp import CertificateExchangeError, CertificateFetch
+from ._endpoint import parse_endpoint
+
+__all__ = ["Verdict", "fetch_server_certificate", "validate"]
+
+
+class Verdict(NamedTuple):
+    """What a validator decided: whether the peer is admitted, and if not why
+    (for the log) and whether it was only too slow (the connection may be tried
+    again, where a refusal is final)."""
+
+    admitted: bool
+    reason: str = ""
+    timed_out: bool = False
+
+
+async def fetch_server_certificate(
+    endpoint: str, timeout: float = 5.0, *, ipv6: bool = False
+) -> Certificate:
+    """Fetch a CURVE server's public certificate over a separate short connection.
+
+    The greeting names ``CURVEZMQ-CERT``; a curvezmq server answers with its
+    certificate and closes. Nothing here is authenticated: the answer proves
+    nothing about who sent it, so decide whether to trust the key (a known-hosts
+    store, a fingerprint checked out of band) before using it.
+
+    Args:
+        endpoint: ``tcp://host:port`` or ``ipc://path``.
+        timeout: seconds for the whole exchange.
+        ipv6: resolve host names to IPv6 addresses too.
+
+    Returns:
+        the server's public certificate.
+
+    Raises:
+        CertificateExchangeError: the server does not offer the exchange
+            (``supported`` is False: a libzmq server, which closes at the
+            greeting), sent something else, or did not answer in time.
+        EndpointError: the endpoint is malformed or not tcp or ipc.
+        OSError: the connection could not be made.
+    """
+    parsed = parse_endpoint(endpoint, bind=False)
+    fetch = CertificateFetch(endpoint)
+
+    async def exchange() -> Certificate:
+        if parsed.transport == "ipc":
+            reader, writer = await asyncio.open_unix_connection(parsed.address)
+        else:
+            family = _socket.AF_UNSPEC if ipv6 else _socket.AF_INET
+            reader, writer = await asyncio.open_connection(
+                parsed.host, parsed.port, family=family
+            )
+        try:
+            writer.write(fetch.greeting())
+            while True:
+                try:
+                    data = await reader.read(65536)
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    raise fetch.connection_lost()
+                certificate = fetch.receive_data(data)
+                if certificate is not None:
+                    return certificate
+        finally:
+            writer.close()
+
+    try:
+        return await asyncio.wait_for(exchange(), timeout)
+    except asyncio.TimeoutError as exc:
+        raise CertificateExchangeError(
+            f"expected a certificate from {endpoint} within {timeout * 1000:.0f} ms, "
+            "got none"
+        ) from exc
+
+
+async def validate(
+    validator, key: bytes, certificate, address: str, timeout: float
+) -> Verdict:
+    """Ask a validator about a peer, failing closed.
+
+    Args:
+        validator: ``validator(key, certificate, address)``, a plain callable or
+            a coroutine function.
+        key: the peer's long-term public key, 32 raw bytes.
+        certificate: the :class:`~curvezmq.certs.Certificate` it presented, or
+            None.
+        address: the peer's address (server side) or the endpoint (client side).
+        timeout: seconds to wait for the answer.
+
+    Returns:
+        a :class:`Verdict`: admitted only when the validator answered True;
+        otherwise the reason names the answer, the exception or the timeout.
+        Never raises for anything the validator does.
+    """
+    loop = asyncio.get_running_loop()
+
+    async def ask():
+        if _is_coroutine_function(validator):
+            answer = validator(key, certificate, address)
+        else:
+            answer = await loop.run_in_executor(
+                None, validator, key, certificate, address
+            )
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return answer
+
+    try:
+        answer = await asyncio.wait_for(ask(), timeout)
+    except asyncio.TimeoutError:
+        return Verdict(
+            False, f"the validator did not answer within {timeout * 1000:.0f} ms", True
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the validator's failure refuses
+        return Verdict(False, f"the validator raised {type(exc).__name__}: {exc}")
+    if answer is True:
+        return Verdict(True)
+    return Verdict(False, f"the validator answered {answer!r}")
+
+
+def _is_coroutine_function(fn) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with async __call__
+    )
