@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import sys
 import tarfile
+import time
 
 import pytest
 
@@ -109,7 +111,25 @@ def examples(tmp_path_factory) -> pathlib.Path:
     return target
 
 
+def _wait_for_port(port: int = 9000, timeout: float = 30.0) -> None:
+    # the examples bind a fixed port; another run of them (a second test session
+    # on the same machine) may hold it for a moment
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("", port))
+                return
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            pytest.skip(f"port {port}, which the examples bind, stays busy")
+        time.sleep(0.2)
+
+
 def _run(directory: pathlib.Path, name: str) -> subprocess.CompletedProcess:
+    _wait_for_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, name],
