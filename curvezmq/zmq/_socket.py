@@ -267,9 +267,10 @@ class SocketBase:
                 _select_mechanism(opts)
                 opts.curve_serverkey = key
             else:
-                # TODO: libzmq also switches a PLAIN socket to CURVE when its
-                # public or secret key is set; here only CURVE_SERVER and
-                # CURVE_SERVERKEY select CURVE, so such a socket stays PLAIN.
+                # TODO: libzmq selects CURVE whenever any CURVE key is set; here
+                # only CURVE_SERVER and CURVE_SERVERKEY do, so a PLAIN socket given
+                # its own CURVE keys afterwards stays PLAIN (libzmq: CURVE with
+                # the same role), and one given only its keys stays NULL.
                 setattr(opts, field, key)
         elif option == SocketOption.CURVE_SERVERKEY_FETCH:
             # like a server key, the fetch makes this socket a CURVE client
