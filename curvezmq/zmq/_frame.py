@@ -59,22 +59,38 @@ class Frame:
     def __repr__(self) -> str:
         return f"<zmq.Frame({len(self)} bytes, more={self.more})>"
 
-    def get(self, option: int | str):
-        """Read a frame option (MORE) or a message property (``"User-Id"``...).
+    def get(self, option: int | str | bytes):
+        """Read a frame option (MORE, SHARED) or a message property.
+
+        Args:
+            option: ``zmq.MORE`` or ``zmq.SHARED``; or a property name as str or
+                bytes, exact case: ``"User-Id"``, ``"Socket-Type"``,
+                ``"Peer-Address"``, ``"Identity"``, or one a policy attached.
+
+        Returns:
+            an int for an option, text for a property.
 
         Raises:
-            ZMQError: EINVAL when the property is absent, as in pyzmq.
+            ZMQError: EINVAL for an absent property or an unknown option, as in
+                pyzmq (never KeyError or None).
+            TypeError: ``option`` is none of int, str, bytes.
         """
         if isinstance(option, int):
             if option == MessageOption.MORE:
                 return int(self.more)
+            if option == MessageOption.SHARED:
+                return 0  # parts are never shared between messages here
             raise ZMQError(Errno.EINVAL)
+        if isinstance(option, bytes):
+            option = option.decode("utf-8", "replace")
+        if not isinstance(option, str):
+            raise TypeError(f"expected str, got: {option!r}")
         value = self._properties.get(option)
         if value is None:
             raise ZMQError(Errno.EINVAL)
         return value
 
-    def __getitem__(self, key: int | str):
+    def __getitem__(self, key: int | str | bytes):
         return self.get(key)
 
 

@@ -121,3 +121,15 @@ def test_poller_waits_on_a_monitor_socket(ctx):
     monitor.recv_monitor_message(mon)
     assert poller.poll(50) == []
     mon.close()
+
+
+def test_frame_properties_like_pyzmq():
+    frame = zmq.Frame(b"x", more=True, properties={"User-Id": "alice"})
+    assert frame.get("User-Id") == frame[b"User-Id"] == frame["User-Id"] == "alice"
+    assert (frame.get(zmq.MORE), frame.get(zmq.SHARED)) == (1, 0)
+    for missing in ("user-id", "More", zmq.SRCFD):
+        with pytest.raises(zmq.ZMQError) as info:
+            frame.get(missing)
+        assert info.value.errno == zmq.EINVAL
+    with pytest.raises(TypeError):
+        frame.get(1.5)
