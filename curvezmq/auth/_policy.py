@@ -28,11 +28,13 @@ it names CURVE clients by the Z85 of their key, as pyzmq's authenticator does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
 from .. import z85
+from ..certs import Certificate
 from ..keys import KeyLike, key_bytes
 
 __all__ = [
@@ -218,6 +220,30 @@ class AllowKeys(AuthPolicy):
 
     def __init__(self, keys: Iterable[KeyLike] = ()) -> None:
         self._keys: set[bytes] = {key_bytes(k, "client public key") for k in keys}
+
+    @classmethod
+    def from_directory(cls, directory) -> AllowKeys:
+        """Admit the keys of the public certificates in a directory.
+
+        Every file that reads as a certificate counts (pyzmq's ``NAME.key`` and
+        czmq's ``NAME`` alike); secret certificates (``*_secret``) and files that
+        are not certificates are skipped. Call again to pick up changes.
+
+        Args:
+            directory: the directory.
+
+        Raises:
+            OSError: the directory cannot be listed.
+        """
+        keys = []
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            if not entry.is_file() or entry.name.endswith("_secret"):
+                continue
+            try:
+                keys.append(Certificate.load(entry.path).public_key)
+            except (OSError, ValueError):
+                continue
+        return cls(keys)
 
     def allow(self, key: KeyLike) -> None:
         """Add a public key to the set.

@@ -233,3 +233,15 @@ def test_asyncio_authenticator_takes_pyzmqs_arguments():
     auth.start()
     assert _decide(auth, _null()).status == "200"
     auth.stop()
+
+
+def test_allow_keys_from_a_certificate_directory(tmp_path):
+    pyzmq_public, _ = certs.create_certificates(tmp_path, "pyzmq-named")
+    czmq = certs.Certificate.generate()
+    czmq.save(tmp_path / "czmq-named")
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    (tmp_path / "sub").mkdir()
+    policy = AllowKeys.from_directory(tmp_path)
+    assert len(policy) == 2
+    assert certs.load_certificate(pyzmq_public)[0] in policy
+    assert czmq.public_key in policy
