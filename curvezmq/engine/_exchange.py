@@ -142,6 +142,8 @@ async def validate(
 
 
 def _is_coroutine_function(fn) -> bool:
+    # a coroutine function, or an object whose __call__ is one (not a test of
+    # callability, which B004 is about)
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - an object with async __call__
+        getattr(fn, "__call__", None)  # noqa: B004
     )

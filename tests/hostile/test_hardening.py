@@ -7,6 +7,7 @@ INITIATE)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import resource
@@ -19,6 +20,7 @@ import time
 import pytest
 
 import curvezmq.zmq as ours
+from curvezmq.auth import AuthPolicy, Decision
 from curvezmq.codec import CurveServerKeys
 
 from ._raw import (
@@ -305,6 +307,41 @@ def test_hello_ivl_spares_a_client_that_sent_its_hello(ctx, pctx, keys):
         silent.close()
         hello.close()
     honest_round_trip(pctx, server, keys)
+
+
+class _NeverDecides(AuthPolicy):
+    def authenticate(self, client_key, address):
+        return asyncio.sleep(60, Decision("200"))
+
+
+@pytest.mark.parametrize("who", ["policy", "validator"])
+def test_handshake_ivl_bounds_the_answer_about_a_client(who, ctx, pctx, keys, caplog):
+    # HANDSHAKE_IVL bounds the whole handshake, the answer about the client
+    # included, whatever CURVE_VALIDATOR_TIMEOUT allows
+    caplog.set_level(logging.WARNING, logger="curvezmq")
+    options = {"handshake_ivl": 300, "curve_validator_timeout": 60000}
+    if who == "policy":
+        ctx.curve_policy = _NeverDecides()
+    else:
+
+        async def slow(key, certificate, address):
+            await asyncio.sleep(60)
+            return True
+
+        options["curve_validator"] = slow
+    server = _server(ctx, keys, **options)
+    raw = RawCurveClient(server.endpoint, keys.server_public)
+    raw.send_greeting()
+    raw.send(command(raw.hello_body()))
+    raw.read_greeting()
+    raw.read_welcome()
+    raw.send(command(raw.initiate_body()))
+    started = time.monotonic()
+    assert closed_by_peer(raw.sock, 2.0)
+    assert time.monotonic() - started < 1.0
+    raw.close()
+    assert any("HANDSHAKE_IVL" in m for m in engine_warnings(caplog))
+    assert_nothing_delivered(server)
 
 
 def test_defaults(ctx):
