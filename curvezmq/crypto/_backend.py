@@ -466,8 +466,7 @@ def _compact_error(rc: int, size: int, floor: int) -> CryptoError:
         err.code = "nonce"
     else:
         err = CryptoError(
-            f"compact MESSAGE box of {size} bytes failed to open with nonce "
-            f"{floor + 1}"
+            f"compact MESSAGE box of {size} bytes failed to open with nonce {floor + 1}"
         )
         err.code = "mac"
     return err
