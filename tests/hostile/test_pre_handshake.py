@@ -20,6 +20,7 @@ from ._raw import (
     connect,
     frame,
     greeting,
+    send_quietly,
 )
 from .conftest import assert_nothing_delivered, engine_warnings, honest_round_trip
 
@@ -78,6 +79,11 @@ def test_major_255_is_taken_as_3_1(server, pctx, keys):
     honest_round_trip(pctx, server, keys)
 
 
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
 def _long(size: int, flags: int = 0x06) -> bytes:
     return bytes((flags,)) + struct.pack(">Q", size)
 
@@ -85,18 +91,32 @@ def _long(size: int, flags: int = 0x06) -> bytes:
 HUGE = [
     pytest.param(_long(2**63 - 1), id="2^63-1"),
     pytest.param(_long(2**31), id="2^31"),
+    pytest.param(_long(2**64 - 16), id="2^64-16"),
     pytest.param(_long(2**64 - 1), id="2^64-1"),
     pytest.param(_long(2**63), id="2^63"),
 ]
+
+# A MiB of "body" behind a huge header, in 64 KiB writes: the server must close on
+# the header and keep none of it.
+_TRAILER = [bytes(65536)] * 16
+
+
+def _send_trailer(send) -> None:
+    for chunk in _TRAILER:
+        if not send(chunk):
+            break
 
 
 @pytest.mark.parametrize("header", HUGE)
 def test_huge_frame_before_hello(header, server, pctx, keys, caplog):
     caplog.set_level(logging.INFO, logger="curvezmq")
+    before = _rss()
     sock = connect(server.endpoint)
-    sock.sendall(GREETING + header + b"x" * 100)
+    sock.sendall(GREETING + header)
+    _send_trailer(lambda chunk: send_quietly(sock, chunk))
     assert closed_by_peer(sock, 2.0)
     sock.close()
+    assert _rss() - before < 16 * 2**20
     assert any("HELLO" in m or "2**63" in m for m in engine_warnings(caplog))
     assert_nothing_delivered(server)
     honest_round_trip(pctx, server, keys)
@@ -105,14 +125,17 @@ def test_huge_frame_before_hello(header, server, pctx, keys, caplog):
 @pytest.mark.parametrize("header", HUGE)
 def test_huge_frame_after_hello(header, server, pctx, keys, caplog):
     caplog.set_level(logging.INFO, logger="curvezmq")
+    before = _rss()
     raw = RawCurveClient(server.endpoint, keys.server_public)
     raw.send_greeting()
     raw.send(command(raw.hello_body()))
     raw.read_greeting()
     raw.read_welcome()
-    raw.send(header + b"x" * 100)
+    raw.send(header)
+    _send_trailer(raw.send)
     assert closed_by_peer(raw.sock, 2.0)
     raw.close()
+    assert _rss() - before < 16 * 2**20
     assert any("INITIATE" in m or "2**63" in m for m in engine_warnings(caplog))
     assert_nothing_delivered(server)
     honest_round_trip(pctx, server, keys)
@@ -134,11 +157,6 @@ def test_malformed_frame_size_after_initiate_is_closed(header, server, pctx, key
     raw.close()
     assert_nothing_delivered(server)
     honest_round_trip(pctx, server, keys)
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
 
 
 @pytest.mark.parametrize(
