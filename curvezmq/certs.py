@@ -408,6 +408,20 @@ class KnownHosts:
             f.write(f"{address} {z85.encode(key).decode('ascii')}\n")
 
     def __call__(self, key, certificate, address: str) -> bool:
+        """Validate a server key as ``curve_validator`` would be asked.
+
+        Args:
+            key: the server's public key.
+            certificate: its certificate or None (not used: the key decides).
+            address: the endpoint, as the client connected to it.
+
+        Returns:
+            True for a known or a new key (now written down), False for a
+            changed one.
+
+        Raises:
+            OSError, CertificateError: as :meth:`check`.
+        """
         return self.check(address, key) != "changed"
 
 

@@ -349,6 +349,8 @@ class Connecter:
         # fetch the server's certificate and trust its key, or say why not
         options = self.options
         label = self.endpoint.text
+        # the fetch is a small handshake of its own: HANDSHAKE_IVL bounds it (its
+        # default when HANDSHAKE_IVL is 0, so a silent server cannot hold it)
         timeout = (options.handshake_ivl if options.handshake_ivl > 0 else 30000) / 1000
         try:
             certificate = await fetch_server_certificate(
