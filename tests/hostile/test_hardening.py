@@ -351,7 +351,9 @@ def _cookie_refused(raw, caplog) -> bool:
 
 def test_cookie_key_two_rotations_old_is_refused(ctx, pctx, keys, caplog):
     caplog.set_level(logging.WARNING, logger="curvezmq")
-    lifetime = 300
+    # long enough that the first INITIATE (at 1.3 lifetimes) is well within the
+    # two lifetimes a key lives, even on a loaded machine
+    lifetime = 500
     server = _server(ctx, keys, curve_cookie_lifetime=lifetime)
     assert server.curve_cookie_lifetime == lifetime
 
