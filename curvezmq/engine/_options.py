@@ -40,10 +40,11 @@ DEFAULT_MAX_METADATA = 8192
 # covers a slow link and a loaded server many times over, while a peer that
 # connects and says nothing loses its slot in 2 s instead of HANDSHAKE_IVL's 30.
 DEFAULT_HELLO_IVL = 2000
-# Handshakes in progress per bound endpoint. A pending handshake costs about 5 KiB
-# of Python objects and no key material (no state before proof), so 1024 pin
-# about 5 MiB, while a fleet of honest clients reconnecting at once still fits. A
-# full cap evicts the least progress first, so it never locks honest clients out.
+# Handshakes in progress per bound endpoint. A connection waiting for INITIATE
+# costs the server about 3.3 KiB (bench/memory.py) and no key material (no state
+# before proof), so 1024 pin under 4 MiB, while a fleet of honest clients
+# reconnecting at once still fits. A full cap evicts the least progress first, so
+# it never locks honest clients out.
 DEFAULT_MAX_HANDSHAKES = 1024
 # RFC 26 suggests discarding the cookie key after about a minute: long enough for
 # any honest INITIATE, short enough that a captured cookie is soon worthless.
