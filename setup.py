@@ -113,7 +113,8 @@ def wanted_backends() -> list[str]:
     unknown = required_set - set(ALWAYS) - set(PROBES)
     if unknown:
         sys.exit(
-            f"curvezmq: CURVEZMQ_REQUIRE_BACKENDS names unknown backends {sorted(unknown)}"
+            "curvezmq: CURVEZMQ_REQUIRE_BACKENDS names unknown backends "
+            f"{sorted(unknown)}"
         )
     chosen = list(ALWAYS)
     for backend in PROBES:

@@ -31,11 +31,6 @@ _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 backend: str = _default_backend().name
 
 __all__ = [
-    "__version__",
-    "backend",
-    "backends",
-    "curve_keypair",
-    "curve_public",
     "AuthenticationError",
     "BackendError",
     "BackendUnavailableError",
@@ -46,4 +41,9 @@ __all__ = [
     "LocalProtocolError",
     "ProtocolError",
     "RemoteProtocolError",
+    "__version__",
+    "backend",
+    "backends",
+    "curve_keypair",
+    "curve_public",
 ]

@@ -1,6 +1,6 @@
 """The package version, and the version the compiled C sources must carry."""
 
-__all__ = ["__version__", "C_VERSION"]
+__all__ = ["C_VERSION", "__version__"]
 
 __version__ = "0.1.0"
 

@@ -305,7 +305,7 @@ class Certificate:
         return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-# -- known hosts ------------------------------------------------------------------------
+# -- known hosts -----------------------------------------------------------------------
 
 # Where a client that fetches server certificates remembers the keys it trusted.
 DEFAULT_KNOWN_HOSTS = os.path.join("~", ".curvezmq", "known_hosts")
@@ -498,7 +498,7 @@ def load_certificates(directory: PathLike = ".") -> dict[bytes, bool]:
     return keys
 
 
-# -- ZPL --------------------------------------------------------------------------------
+# -- ZPL -------------------------------------------------------------------------------
 
 
 def _parse_zpl(text: str, where: str) -> dict[str, dict[str, str]]:

@@ -12,21 +12,21 @@ from __future__ import annotations
 import enum
 
 __all__ = [
-    "CurveZMQError",
-    "InvalidKeyError",
+    "AuthenticationError",
     "BackendError",
     "BackendUnavailableError",
-    "CryptoError",
-    "ProtocolError",
-    "LocalProtocolError",
-    "RemoteProtocolError",
-    "AuthenticationError",
-    "LimitError",
-    "Reason",
-    "EngineError",
-    "BusyError",
     "BrokenError",
+    "BusyError",
     "ClosedError",
+    "CryptoError",
+    "CurveZMQError",
+    "EngineError",
+    "InvalidKeyError",
+    "LimitError",
+    "LocalProtocolError",
+    "ProtocolError",
+    "Reason",
+    "RemoteProtocolError",
 ]
 
 

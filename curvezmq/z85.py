@@ -11,10 +11,11 @@ from typing import Union
 
 from .errors import InvalidKeyError
 
-__all__ = ["ALPHABET", "encode", "decode"]
+__all__ = ["ALPHABET", "decode", "encode"]
 
 ALPHABET = (
-    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+    b"0123456789abcdefghijklmnopqrstuvwxyz"
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 )
 
 # Character -> value, with -1 for bytes outside the alphabet.

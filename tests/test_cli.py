@@ -18,7 +18,10 @@ DEMO_TIMEOUT = 60
 
 
 def _cli(*args: str, extra_code: str = "") -> subprocess.CompletedProcess:
-    code = f"{extra_code}import sys; from curvezmq.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = (
+        f"{extra_code}import sys; from curvezmq.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,

@@ -72,7 +72,7 @@ def _imports(path: pathlib.Path, module: str):
 
 def test_readme_and_ci_run_the_same_test_line():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)
     test_lines = [b for b in blocks if "pytest" in b]
     assert len(test_lines) == 1, "README.md needs exactly one test command block"
     line = test_lines[0].strip()
@@ -84,7 +84,7 @@ def test_readme_and_ci_run_the_same_test_line():
 
 def test_readme_main_job_line():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)
     demo = [b for b in blocks if "curvezmq demo" in b]
     assert len(demo) == 1 and "\n" not in demo[0].strip()
     assert demo[0].startswith("apt-get update && apt-get install -y")
@@ -146,8 +146,17 @@ def test_c_sources_compile_cleanly(build):
     for source in sources:
         result = subprocess.run(
             [
-                "cc", "-std=c99", "-fsyntax-only", "-Wall", "-Wextra", "-Wconversion",
-                "-Werror", *flags, "-I", str(ROOT / "csrc"), str(source),
+                "cc",
+                "-std=c99",
+                "-fsyntax-only",
+                "-Wall",
+                "-Wextra",
+                "-Wconversion",
+                "-Werror",
+                *flags,
+                "-I",
+                str(ROOT / "csrc"),
+                str(source),
             ],
             capture_output=True,
             text=True,
@@ -160,7 +169,10 @@ def test_c_sources_compile_cleanly(build):
 def _run_python(code: str, **env) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, **env)
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=full_env,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=full_env,
         timeout=60,
     )
 

@@ -72,8 +72,12 @@ def test_curve_keypair_and_public():
     assert len(public) == 40 and len(secret) == 40
     assert curvezmq.curve_public(secret) == public
     keys = Z85["curve_test_keys"]
-    assert curvezmq.curve_public(keys["client_secret"]) == keys["client_public"].encode()
-    assert curvezmq.curve_public(keys["server_secret"]) == keys["server_public"].encode()
+    assert (
+        curvezmq.curve_public(keys["client_secret"]) == keys["client_public"].encode()
+    )
+    assert (
+        curvezmq.curve_public(keys["server_secret"]) == keys["server_public"].encode()
+    )
 
 
 def test_keypair_matches_pyzmq():

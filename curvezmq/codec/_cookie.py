@@ -45,7 +45,7 @@ _COOKIE_NONCE_TAIL = 16
 class _Generation:
     """One minute key and the nonces of the cookies it sealed that were accepted."""
 
-    __slots__ = ("key", "created", "accepted")
+    __slots__ = ("accepted", "created", "key")
 
     def __init__(self, key: bytearray, created: float) -> None:
         self.key: Optional[bytearray] = key
@@ -206,7 +206,10 @@ class CurveServerKeys:
         if not binding:
             return bytearray(generation.key)
         digest = hashlib.blake2b(
-            bytes(binding), key=generation.key, digest_size=32, person=b"curvezmq-cookie"
+            bytes(binding),
+            key=generation.key,
+            digest_size=32,
+            person=b"curvezmq-cookie",
         )
         # TODO: hashlib returns the derived key as immutable bytes that we cannot
         # wipe; a derivation in the crypto core would keep it in wipeable memory.

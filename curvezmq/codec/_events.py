@@ -8,12 +8,12 @@ from ..errors import Reason
 from ._metadata import Metadata
 
 __all__ = [
-    "Event",
     "AuthenticationRequested",
+    "ErrorReceived",
+    "Event",
     "HandshakeCompleted",
     "MessageReceived",
     "MessageRejected",
-    "ErrorReceived",
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Union
 
 from ..errors import LocalProtocolError, Reason, RemoteProtocolError
 
-__all__ = ["Metadata", "encode_metadata", "decode_metadata"]
+__all__ = ["Metadata", "decode_metadata", "encode_metadata"]
 
 # ZMTP 3.1 caps a value at 2^31 - 1 bytes (the length is a signed 32-bit integer in
 # some implementations).

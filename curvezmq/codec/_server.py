@@ -347,9 +347,7 @@ class CurveServer(_CurveCodec):
             )
 
         # 2. the cookie opens with the current or previous minute key
-        opened = self._keys._open_cookie(
-            body[9 : 9 + COOKIE_SIZE], now, self._binding
-        )
+        opened = self._keys._open_cookie(body[9 : 9 + COOKIE_SIZE], now, self._binding)
         if opened is None:
             raise RemoteProtocolError(
                 "server: INITIATE cookie does not open (forged, or older than its "

@@ -444,23 +444,23 @@ class CurveSession:
     """
 
     __slots__ = (
-        "compact",
-        "overhead",
-        "dropped",
         "_backend",
-        "_key",
-        "_nonce",
-        "_peer_nonce",
-        "_send_prefix",
-        "_recv_prefix",
-        "_seal",
-        "_open",
-        "_drop_invalid",
         "_budget",
-        "_window",
-        "_recent",
-        "_role",
+        "_drop_invalid",
+        "_key",
         "_log",
+        "_nonce",
+        "_open",
+        "_peer_nonce",
+        "_recent",
+        "_recv_prefix",
+        "_role",
+        "_seal",
+        "_send_prefix",
+        "_window",
+        "compact",
+        "dropped",
+        "overhead",
     )
 
     def __init__(

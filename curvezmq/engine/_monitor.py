@@ -16,11 +16,16 @@ Where each event comes from, and its value:
 | CONNECT_RETRIED | a reconnect is scheduled | the delay in ms |
 | CLOSED | a listener is closed | its fd |
 | HANDSHAKE_SUCCEEDED | the handshake completed | 0 |
-| HANDSHAKE_FAILED_PROTOCOL | the peer broke the protocol during the handshake | the :class:`~curvezmq.errors.Reason` |
+| HANDSHAKE_FAILED_PROTOCOL | the peer broke the handshake | its ``Reason`` |
 | HANDSHAKE_FAILED_AUTH | the peer's ERROR, or our policy's refusal | 300, 400 or 500 |
-| HANDSHAKE_FAILED_NO_DETAIL | the peer closed during the handshake, HANDSHAKE_IVL expired, or a PLAIN server has no policy for PLAIN | EPIPE, ECONNRESET, ETIMEDOUT, EFAULT |
+| HANDSHAKE_FAILED_NO_DETAIL | see below | an errno |
 | DISCONNECTED | a connection we did not close ourselves ended | its fd |
 | MONITOR_STOPPED | the monitor was replaced or removed, or the socket closed | 0 |
+
+HANDSHAKE_FAILED_PROTOCOL carries the :class:`~curvezmq.errors.Reason` (libzmq's
+protocol error code). HANDSHAKE_FAILED_NO_DETAIL carries EPIPE or ECONNRESET when the
+peer closed during the handshake, ETIMEDOUT when HANDSHAKE_IVL expired, and EFAULT
+when a PLAIN server has no policy for PLAIN.
 
 The endpoint is the bound address for a listener and its connections, the
 ``connect`` string for a connecter and its connections, as in libzmq.

@@ -514,7 +514,7 @@ class Socket:
         except ValueError:
             pass
 
-    # -- pattern hooks ------------------------------------------------------------------
+    # -- pattern hooks -----------------------------------------------------------------
 
     def _xattach(self, pipe: Pipe, event) -> str | None:
         """A pipe joins; return a reason to refuse it (ROUTER), else None."""
@@ -557,7 +557,7 @@ class Socket:
     def _xcheck_recv(self) -> None:
         """Raise LocalProtocolError if a receive may not start now (REQ, REP)."""
 
-    # -- sending and receiving ------------------------------------------------------------
+    # -- sending and receiving ---------------------------------------------------------
 
     def check_send(self, first=None) -> None:
         """Check that a message may be sent now, before its last part is given.
@@ -743,7 +743,7 @@ class Socket:
         if self.closed:
             raise ClosedError("the socket is closed")
 
-    # -- closing --------------------------------------------------------------------------
+    # -- closing -----------------------------------------------------------------------
 
     def close(self, linger: int | None = None) -> asyncio.Task:
         """Close the socket; queued messages get up to LINGER ms to leave.

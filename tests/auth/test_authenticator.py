@@ -9,8 +9,7 @@ import types
 
 import pytest
 
-import curvezmq.zmq as zmq
-from curvezmq import certs, z85
+from curvezmq import certs, z85, zmq
 from curvezmq.auth import AllowAny, AllowKeys, AuthPolicy, AuthRequest, Decision
 from curvezmq.zmq.auth import CURVE_ALLOW_ANY, Authenticator
 from curvezmq.zmq.auth.asyncio import AsyncioAuthenticator

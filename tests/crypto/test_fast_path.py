@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 nacl_bindings = pytest.importorskip("nacl.bindings")
 
-from curvezmq.errors import CryptoError  # noqa: E402
+from curvezmq.errors import CryptoError
 
 PREFIX_C = b"CurveZMQMESSAGEC"
 SIZES = [0, 1, 31, 32, 33, 63, 64, 255, 256, 1024, 65536]

@@ -94,7 +94,7 @@ def _errors(caplog) -> list[str]:
     ]
 
 
-# -- certificates in the handshake ------------------------------------------------------
+# -- certificates in the handshake -----------------------------------------------------
 
 
 def test_certificates_are_exchanged_and_validated(ctx, keys):
@@ -294,7 +294,7 @@ def test_certificate_for_another_key_is_refused_at_bind(ctx, keys):
     sock.close()
 
 
-# -- a hostile client's certificate -------------------------------------------------------
+# -- a hostile client's certificate ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -340,7 +340,7 @@ def test_raw_client_gets_the_server_certificate_only_when_it_offers_one(server, 
     assert CERTIFICATE_PROPERTY.encode() in ready_metadata(True)
 
 
-# -- fetching the server's certificate --------------------------------------------------
+# -- fetching the server's certificate -------------------------------------------------
 
 
 def test_fetch_from_our_server(ctx, keys):

@@ -330,7 +330,7 @@ def test_defaults(ctx):
     sock.close()
 
 
-# -- 3. state held before proof ---------------------------------------------------------
+# -- 3. state held before proof --------------------------------------------------------
 
 
 def _waiting_for_initiate(server, keys):

@@ -8,8 +8,8 @@ import pytest
 import zmq as pyzmq
 import zmq.asyncio as pyzmq_asyncio
 
-import curvezmq.zmq as zmq
 import curvezmq.zmq.asyncio as zaio
+from curvezmq import zmq
 
 from .conftest import TIMEOUT_MS, bind_local, curve_client, curve_server
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 import zmq as pyzmq
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 
 from ..hostile._raw import Relay, split_frames
 from .conftest import TIMEOUT_MS, bind_local, curve_client, curve_server

@@ -12,7 +12,7 @@ import pytest
 import zmq as pyzmq
 from zmq.utils.monitor import recv_monitor_message
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 
 from ._raw import RawPeer, command
 from .conftest import bind_local, curve_client, curve_server

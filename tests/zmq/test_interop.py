@@ -9,7 +9,7 @@ import pytest
 import zmq as pyzmq
 from zmq.auth.thread import ThreadAuthenticator
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 
 from .conftest import bind_local, curve_client, curve_server
 

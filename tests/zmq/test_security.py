@@ -13,7 +13,7 @@ import zmq as pyzmq
 from zmq.auth.thread import ThreadAuthenticator as PyzmqAuthenticator
 from zmq.utils.monitor import recv_monitor_message as pyzmq_recv_monitor
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 from curvezmq.auth import AuthPolicy, Decision
 from curvezmq.certs import Certificate
 from curvezmq.errors import Reason
@@ -189,7 +189,7 @@ def test_wrong_server_key_pyzmq_client(ctx, pctx, keys):
     assert value == zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC == Reason.ZMTP_CRYPTOGRAPHIC
 
 
-# -- PLAIN ------------------------------------------------------------------------------
+# -- PLAIN -----------------------------------------------------------------------------
 
 
 def _plain_client(sock, password: bytes) -> None:
@@ -258,7 +258,7 @@ def test_plain_server_without_a_policy_refuses_like_libzmq(ctx, pctx):
     assert outcome(monitor) == (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL, errno.EFAULT)
 
 
-# -- NULL with a ZAP domain ---------------------------------------------------------------
+# -- NULL with a ZAP domain ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("server_side", ["ours", "pyzmq"])
@@ -310,7 +310,7 @@ def test_null_without_zap_domain_has_no_user_id(ctx, pctx, our_auth):
     assert info.value.errno == zmq.EINVAL
 
 
-# -- the monitor ---------------------------------------------------------------------------
+# -- the monitor -----------------------------------------------------------------------
 
 
 def test_monitor_reports_what_libzmqs_does(ctx, pctx, keys):
@@ -380,7 +380,7 @@ def test_monitor_mask_and_nonblocking_reads(ctx):
         ctx.socket(zmq.DEALER).monitor("inproc://mine")
 
 
-# -- options -----------------------------------------------------------------------------
+# -- options ---------------------------------------------------------------------------
 
 
 def test_security_options_follow_libzmq(ctx, pctx):
@@ -409,7 +409,7 @@ def test_security_options_follow_libzmq(ctx, pctx):
         sock.close(0)
 
 
-# -- asyncio -------------------------------------------------------------------------------
+# -- asyncio ---------------------------------------------------------------------------
 
 
 class _Provider:
@@ -464,7 +464,7 @@ def test_asyncio_authenticator_and_monitor(pctx, keys):
     asyncio.run(main())
 
 
-# -- a policy of our own ------------------------------------------------------------------
+# -- a policy of our own ---------------------------------------------------------------
 
 
 class _Fixed(AuthPolicy):

@@ -13,7 +13,7 @@ import time
 import pytest
 import zmq as pyzmq
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 
 from .conftest import TIMEOUT_MS, curve_client, curve_server
 

@@ -10,7 +10,7 @@ import zmq.utils.z85 as pyzmq_z85
 from hypothesis import given
 from hypothesis import strategies as st
 
-import curvezmq.zmq as zmq
+from curvezmq import zmq
 from curvezmq.zmq.utils import monitor, z85
 
 from .conftest import bind_local

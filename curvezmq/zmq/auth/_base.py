@@ -204,7 +204,7 @@ class Authenticator(AuthPolicy):
         """
         return _z85_encode(client_public_key).decode("ascii")
 
-    # -- deciding -----------------------------------------------------------------------
+    # -- deciding ----------------------------------------------------------------------
 
     def decide(self, request: AuthRequest):
         """Answer one request as pyzmq's ZAP handler would (see the module notes).
