@@ -2,9 +2,12 @@
 
 :class:`SocketBase` holds what the blocking and the asyncio sockets share: options
 (``setsockopt``/``getsockopt`` and attribute access with pyzmq's names and
-numbers), the parts of a message being sent with SNDMORE, and the parts of a
-received message not yet read. :class:`Socket` is the blocking socket: each call
-runs on its Context's event loop thread and waits for the answer.
+numbers), endpoints, the parts of a message being sent with SNDMORE, the parts of
+a received message not yet read, error mapping and closing. A subclass supplies
+only what blocks or awaits: ``_call`` (an engine call), ``_await`` (an engine
+coroutine), ``_engine_events``, ``_set_monitor``, and the send, recv and poll
+methods built on them. :class:`Socket` is the blocking socket: each call runs on
+its Context's event loop thread and waits for the answer.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pickle
 import random
 import sys
 from collections import deque
-from typing import Any
+from typing import Any, Self
 
 from .. import z85
 from ..certs import Certificate, CertificateError
@@ -161,7 +164,9 @@ class SocketBase:
         ZMQError: EINVAL for an unknown socket type.
     """
 
-    _engine = None
+    # the engine socket once made: at once for the blocking socket, on first use
+    # (on the loop running then) for the asyncio one
+    _engine_socket = None
 
     def __init__(self, context, socket_type: int) -> None:
         try:
@@ -179,6 +184,16 @@ class SocketBase:
         self._sending: list = []
         self._receiving: deque = deque()
         self._properties: dict = {}
+
+    @property
+    def _engine(self):
+        return self._engine_socket
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def _apply_context_options(self) -> None:
         # the Context's defaults, once the engine exists; like pyzmq, an option
@@ -495,6 +510,40 @@ class SocketBase:
             topic = topic.encode("utf-8")
         self.setsockopt(SocketOption.UNSUBSCRIBE, topic)
 
+    # -- endpoints ---------------------------------------------------------------
+
+    def bind(self, addr: str) -> None:
+        """Bind to ``tcp://host:port`` (``*`` wildcards allowed) or ``ipc://path``.
+
+        Raises:
+            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
+                or CURVE keys missing), EADDRINUSE, ENODEV (an address the
+                enabled families cannot bind)...
+        """
+        self._check_open()
+        self._call(self._engine.bind, addr)
+
+    def connect(self, addr: str) -> None:
+        """Connect to ``tcp://host:port`` or ``ipc://path``; reconnects until
+        closed.
+
+        Raises:
+            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
+                or CURVE keys missing).
+        """
+        self._check_open()
+        self._call(self._engine.connect, addr)
+
+    def unbind(self, addr: str) -> None:
+        """Stop listening on an endpoint."""
+        self._check_open()
+        self._call(self._engine.unbind, addr)
+
+    def disconnect(self, addr: str) -> None:
+        """Stop a connected endpoint."""
+        self._check_open()
+        self._call(self._engine.disconnect, addr)
+
     def bind_to_random_port(
         self,
         addr: str,
@@ -551,12 +600,60 @@ class SocketBase:
             raise ZMQError(Errno.ENOTSOCK)
 
     def _last_endpoint(self) -> str:
-        return self._engine.last_endpoint if self._engine is not None else ""
+        engine = self._engine_socket
+        return engine.last_endpoint if engine is not None else ""
 
     def _events(self) -> int:
-        return 0
+        if self._closed:
+            return 0
+        events = self._engine_events()
+        if self._receiving:
+            events |= PollEvent.POLLIN
+        return events
+
+    def _engine_events(self) -> int:
+        raise NotImplementedError
+
+    def _ready_now(self, timeout: int | None, flags: int) -> int | None:
+        # poll's first look: the events ready now, or None when it must wait
+        if self._closed:
+            raise ZMQError(Errno.ENOTSUP)
+        ready = self._events() & flags
+        if ready or timeout == 0:
+            return ready
+        return None
 
     # -- message assembly ------------------------------------------------------------
+
+    def _stage(self, data: Any, flags: int) -> list | None:
+        # send's part: the whole message once the last part is in, else None
+        self._check_open()
+        part = self._part(data)
+        if flags & Flag.SNDMORE:
+            # the first part of a multipart message: EFSM now, as libzmq does;
+            # a single-part send is checked by the engine's send itself
+            if not self._sending:
+                self._call(self._engine.check_send, part)
+            self._sending.append(part)
+            return None
+        self._sending.append(part)
+        frames, self._sending = self._sending, []
+        return frames
+
+    def _stage_multipart(self, msg_parts) -> list:
+        # send_multipart's part: the whole message, after any SNDMORE parts
+        self._check_open()
+        parts = [self._part(p) for p in msg_parts]
+        if not parts:
+            raise ZMQError(Errno.EINVAL, "a message needs at least one part")
+        frames, self._sending = self._sending + parts, []
+        return frames
+
+    @staticmethod
+    def _string_part(u: str, encoding: str) -> bytes:
+        if not isinstance(u, str):
+            raise TypeError("send_string expects str")
+        return u.encode(encoding)
 
     @staticmethod
     def _part(data: Any) -> Any:
@@ -576,6 +673,7 @@ class SocketBase:
 
     def _take(self, frames: list, copy: bool) -> Any:
         # hand out the first part, keep the rest for RCVMORE and the next recv
+        self._properties = self._engine.last_properties
         first = frames[0]
         self._receiving.extend(frames[1:])
         return self._wrap(first, copy)
@@ -656,6 +754,23 @@ class SocketBase:
     def _set_monitor(self, callback, events: int) -> None:
         raise NotImplementedError
 
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self, linger: int | None = None) -> None:
+        """Close the socket; queued messages get LINGER ms to leave, in the
+        background (the blocking ``Context.term`` waits for them; the asyncio
+        one's ``wait_closed``, while the loop keeps running).
+
+        Args:
+            linger: milliseconds, overriding the LINGER option.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._receiving.clear()
+        self._sending = []
+        self.context._socket_closed(self, self._engine_socket, linger)
+
 
 class Socket(SocketBase):
     """A blocking socket, like ``zmq.Socket``; make it with ``Context.socket``.
@@ -666,7 +781,7 @@ class Socket(SocketBase):
 
     def __init__(self, context, socket_type: int) -> None:
         super().__init__(context, socket_type)
-        self._engine = context._run(
+        self._engine_socket = context._run(
             create_socket,
             self._type.name,
             self._options,
@@ -674,12 +789,6 @@ class Socket(SocketBase):
             policy=context._get_policy,
         )
         self._apply_context_options()
-
-    def __enter__(self) -> Socket:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def _call(self, fn, *args) -> Any:
         try:
@@ -692,40 +801,6 @@ class Socket(SocketBase):
             return self.context._run_coroutine(coroutine)
         except (CurveZMQError, OSError) as exc:
             raise self._error(exc) from exc
-
-    # -- endpoints ---------------------------------------------------------------
-
-    def bind(self, addr: str) -> None:
-        """Bind to ``tcp://host:port`` (``*`` wildcards allowed) or ``ipc://path``.
-
-        Raises:
-            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
-                or CURVE keys missing), EADDRINUSE, ENODEV (an address the
-                enabled families cannot bind)...
-        """
-        self._check_open()
-        self._call(self._engine.bind, addr)
-
-    def connect(self, addr: str) -> None:
-        """Connect to ``tcp://host:port`` or ``ipc://path``; reconnects until
-        closed.
-
-        Raises:
-            ZMQError: EPROTONOSUPPORT (neither tcp nor ipc), EINVAL (malformed,
-                or CURVE keys missing).
-        """
-        self._check_open()
-        self._call(self._engine.connect, addr)
-
-    def unbind(self, addr: str) -> None:
-        """Stop listening on an endpoint."""
-        self._check_open()
-        self._call(self._engine.unbind, addr)
-
-    def disconnect(self, addr: str) -> None:
-        """Stop a connected endpoint."""
-        self._check_open()
-        self._call(self._engine.disconnect, addr)
 
     # -- sending -------------------------------------------------------------------
 
@@ -743,18 +818,9 @@ class Socket(SocketBase):
             zmq.Again: NOBLOCK and no peer can take it, or SNDTIMEO expired.
             ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
         """
-        self._check_open()
-        part = self._part(data)
-        if flags & Flag.SNDMORE:
-            # the first part of a multipart message: EFSM now, as libzmq does;
-            # a single-part send is checked by the engine's send itself
-            if not self._sending:
-                self._call(self._engine.check_send, part)
-            self._sending.append(part)
-            return
-        self._sending.append(part)
-        frames, self._sending = self._sending, []
-        self._send_frames(frames, flags)
+        frames = self._stage(data, flags)
+        if frames is not None:
+            self._send_frames(frames, flags)
 
     def send_multipart(
         self,
@@ -769,12 +835,7 @@ class Socket(SocketBase):
         Raises:
             zmq.Again, ZMQError: as :meth:`send`.
         """
-        self._check_open()
-        parts = [self._part(p) for p in msg_parts]
-        if not parts:
-            raise ZMQError(Errno.EINVAL, "a message needs at least one part")
-        frames, self._sending = self._sending + parts, []
-        self._send_frames(frames, flags)
+        self._send_frames(self._stage_multipart(msg_parts), flags)
 
     def _send_frames(self, frames: list, flags: int) -> None:
         if flags & Flag.DONTWAIT:
@@ -791,9 +852,7 @@ class Socket(SocketBase):
         **kwargs,
     ) -> None:
         """Send text as one part."""
-        if not isinstance(u, str):
-            raise TypeError("send_string expects str")
-        self.send(u.encode(encoding), flags=flags)
+        self.send(self._string_part(u, encoding), flags=flags)
 
     send_unicode = send_string
 
@@ -830,7 +889,6 @@ class Socket(SocketBase):
             frames = self._call(self._engine.recv_nowait)
         else:
             frames = self._await(self._engine.recv())
-        self._properties = self._engine.last_properties
         return self._take(frames, copy)
 
     def recv_multipart(
@@ -878,10 +936,8 @@ class Socket(SocketBase):
         Raises:
             ZMQError: ENOTSUP on a closed socket, as in pyzmq.
         """
-        if self._closed:
-            raise ZMQError(Errno.ENOTSUP)
-        ready = self._events() & flags
-        if ready or timeout == 0:
+        ready = self._ready_now(timeout, flags)
+        if ready is not None:
             return ready
         seconds = None if timeout is None or timeout < 0 else timeout / 1000
         if flags & PollEvent.POLLIN and flags & PollEvent.POLLOUT:
@@ -901,29 +957,8 @@ class Socket(SocketBase):
             return self._events() & flags
         return 0
 
-    def _events(self) -> int:
-        if self._closed:
-            return 0
-        events = self.context._run(_engine_events, self._engine)
-        if self._receiving:
-            events |= PollEvent.POLLIN
-        return events
-
-    # -- closing ----------------------------------------------------------------------
-
-    def close(self, linger: int | None = None) -> None:
-        """Close the socket; queued messages get LINGER ms to leave, in the
-        background (``Context.term`` waits for them).
-
-        Args:
-            linger: milliseconds, overriding the LINGER option.
-        """
-        if self._closed:
-            return
-        self._closed = True
-        self._receiving.clear()
-        self._sending = []
-        self.context._socket_closed(self, self._engine, linger)
+    def _engine_events(self) -> int:
+        return self.context._run(_engine_events, self._engine)
 
 
 def _engine_events(engine) -> int:

@@ -16,11 +16,11 @@ import warnings
 from typing import Any
 
 from ..engine import create_socket, fetch_server_certificate
-from ..errors import ClosedError, CurveZMQError
+from ..errors import CurveZMQError
 from ._constants import *
 from ._constants import Errno, Flag, PollEvent
 from ._context import ContextBase
-from ._error import ContextTerminated, ZMQError, map_error
+from ._error import ZMQError
 from ._monitor import AsyncMonitorSocket
 from ._poll import Poller as _BlockingPoller
 from ._socket import SocketBase, _engine_events
@@ -43,7 +43,6 @@ class Socket(SocketBase):
 
     def __init__(self, context, socket_type: int) -> None:
         super().__init__(context, socket_type)
-        self._engine_socket = None
         self._apply_context_options()
 
     @property
@@ -62,45 +61,17 @@ class Socket(SocketBase):
                 raise ZMQError(Errno.ENOTSUP, str(exc)) from exc
         return self._engine_socket
 
-    def _last_endpoint(self) -> str:
-        engine = self._engine_socket
-        return engine.last_endpoint if engine is not None else ""
-
-    def _error(self, exc: BaseException) -> BaseException:
-        if self._terminated and isinstance(exc, ClosedError):
-            return ContextTerminated()
-        mapped = map_error(exc)
-        return exc if mapped is None else mapped
-
     def _call(self, fn, *args) -> Any:
         try:
             return fn(*args)
         except (CurveZMQError, OSError) as exc:
             raise self._error(exc) from exc
 
-    # -- endpoints ---------------------------------------------------------------
-
-    def bind(self, addr: str) -> None:
-        """Bind to ``tcp://host:port`` or ``ipc://path``; see
-        ``zmq.Socket.bind``."""
-        self._check_open()
-        self._call(self._engine.bind, addr)
-
-    def connect(self, addr: str) -> None:
-        """Connect to ``tcp://host:port`` or ``ipc://path``; see
-        ``zmq.Socket.connect``."""
-        self._check_open()
-        self._call(self._engine.connect, addr)
-
-    def unbind(self, addr: str) -> None:
-        """Stop listening on an endpoint."""
-        self._check_open()
-        self._call(self._engine.unbind, addr)
-
-    def disconnect(self, addr: str) -> None:
-        """Stop a connected endpoint."""
-        self._check_open()
-        self._call(self._engine.disconnect, addr)
+    async def _await(self, awaitable) -> Any:
+        try:
+            return await awaitable
+        except (CurveZMQError, OSError) as exc:
+            raise self._error(exc) from exc
 
     # -- sending -------------------------------------------------------------------
 
@@ -118,18 +89,9 @@ class Socket(SocketBase):
             zmq.Again: NOBLOCK and no peer can take it, or SNDTIMEO expired.
             ZMQError: EFSM (REQ/REP order), ENOTSOCK (closed).
         """
-        self._check_open()
-        part = self._part(data)
-        if flags & Flag.SNDMORE:
-            # the first part of a multipart message: EFSM now, as libzmq does;
-            # a single-part send is checked by the engine's send itself
-            if not self._sending:
-                self._call(self._engine.check_send, part)
-            self._sending.append(part)
-            return
-        self._sending.append(part)
-        frames, self._sending = self._sending, []
-        await self._send_frames(frames, flags)
+        frames = self._stage(data, flags)
+        if frames is not None:
+            await self._send_frames(frames, flags)
 
     async def send_multipart(
         self,
@@ -140,22 +102,13 @@ class Socket(SocketBase):
         **kwargs: Any,
     ) -> None:
         """Send a whole message."""
-        self._check_open()
-        parts = [self._part(p) for p in msg_parts]
-        if not parts:
-            raise ZMQError(Errno.EINVAL, "a message needs at least one part")
-        frames, self._sending = self._sending + parts, []
-        await self._send_frames(frames, flags)
+        await self._send_frames(self._stage_multipart(msg_parts), flags)
 
     async def _send_frames(self, frames: list, flags: int) -> None:
-        engine = self._engine
-        try:
-            if flags & Flag.DONTWAIT:
-                engine.send_nowait(frames)
-            else:
-                await engine.send(frames)
-        except (CurveZMQError, OSError) as exc:
-            raise self._error(exc) from exc
+        if flags & Flag.DONTWAIT:
+            self._call(self._engine.send_nowait, frames)
+        else:
+            await self._await(self._engine.send(frames))
 
     async def send_string(
         self,
@@ -166,9 +119,7 @@ class Socket(SocketBase):
         **kwargs: Any,
     ) -> None:
         """Send text as one part."""
-        if not isinstance(u, str):
-            raise TypeError("send_string expects str")
-        await self.send(u.encode(encoding), flags=flags)
+        await self.send(self._string_part(u, encoding), flags=flags)
 
     async def send_json(self, obj: Any, flags: int = 0, **kwargs: Any) -> None:
         """Send an object as JSON text."""
@@ -196,15 +147,10 @@ class Socket(SocketBase):
         self._check_open()
         if self._receiving:
             return self._next_part(copy)
-        engine = self._engine
-        try:
-            if flags & Flag.DONTWAIT:
-                frames = engine.recv_nowait()
-            else:
-                frames = await engine.recv()
-        except (CurveZMQError, OSError) as exc:
-            raise self._error(exc) from exc
-        self._properties = engine.last_properties
+        if flags & Flag.DONTWAIT:
+            frames = self._call(self._engine.recv_nowait)
+        else:
+            frames = await self._await(self._engine.recv())
         return self._take(frames, copy)
 
     async def recv_multipart(
@@ -243,44 +189,17 @@ class Socket(SocketBase):
             timeout: milliseconds; None waits forever.
             flags: POLLIN, POLLOUT or both.
         """
-        if self._closed:
-            raise ZMQError(Errno.ENOTSUP)
-        ready = self._events() & flags
-        if ready or timeout == 0:
+        ready = self._ready_now(timeout, flags)
+        if ready is not None:
             return ready
         poller = Poller()
         poller.register(self, flags)
         found = await poller.poll(timeout)
         return found[0][1] if found else 0
 
-    def _events(self) -> int:
+    def _engine_events(self) -> int:
         engine = self._engine_socket
-        if self._closed or engine is None:
-            return 0
-        events = _engine_events(engine)
-        if self._receiving:
-            events |= PollEvent.POLLIN
-        return events
-
-    # -- closing ----------------------------------------------------------------------
-
-    def close(self, linger: int | None = None) -> None:
-        """Close the socket; queued messages get LINGER ms to leave while the
-        loop keeps running."""
-        if self._closed:
-            return
-        self._closed = True
-        self._receiving.clear()
-        self._sending = []
-        self.context._sockets.discard(self)
-        if self._engine_socket is not None:
-            self.context._closing.append(self._engine_socket.close(linger))
-
-    def __enter__(self) -> Socket:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+        return 0 if engine is None else _engine_events(engine)
 
 
 class Poller(_BlockingPoller):
@@ -332,7 +251,7 @@ class Poller(_BlockingPoller):
                     return ready
                 try:
                     await asyncio.wait_for(changed.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return self._look_here(files)
         finally:
             for engine in engines:
@@ -378,6 +297,11 @@ class Context(ContextBase):
         sock = Socket(self, socket_type)
         self._sockets.add(sock)
         return sock
+
+    def _socket_closed(self, sock: Socket, engine, linger: int | None) -> None:
+        self._sockets.discard(sock)
+        if engine is not None:  # never used: no engine socket was made
+            self._closing.append(engine.close(linger))
 
     def term(self) -> None:
         """Close the sockets left open; their LINGER runs while the loop does.
