@@ -46,6 +46,9 @@ class ContextBase:
         self._sockopts: dict[int, Any] = {}
         self._ctxopts: dict[int, Any] = {ContextOption.IO_THREADS: io_threads}
         self._sockets: set = set()
+        # the closes of sockets still lingering: term (blocking) or wait_closed
+        # (asyncio) waits for them
+        self._closing: list = []
         self.curve_policy: AuthPolicy = AllowAny()
         self.closed = False
 
@@ -125,6 +128,27 @@ class ContextBase:
     def term(self) -> None:
         raise NotImplementedError
 
+    def _new_socket(self, cls: type, socket_type: int):
+        if self.closed:
+            raise ZMQError(Errno.ETERM)
+        self._start()
+        try:
+            sock = cls(self, socket_type)
+        except NotImplementedError as exc:
+            raise ZMQError(Errno.ENOTSUP, str(exc)) from exc
+        self._sockets.add(sock)
+        return sock
+
+    def _start(self) -> None:
+        """Nothing to start by default: the asyncio sockets use the running loop."""
+
+    def _close_sockets(self) -> None:
+        # term's first step: close what is left open, and make any later call
+        # on those sockets raise ContextTerminated
+        for sock in list(self._sockets):
+            sock._terminated = True
+            sock.close()
+
 
 class Context(ContextBase):
     """A blocking Context, like ``zmq.Context``.
@@ -140,7 +164,6 @@ class Context(ContextBase):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
-        self._closing: list[concurrent.futures.Future] = []
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self._sockets)} sockets"
@@ -160,15 +183,7 @@ class Context(ContextBase):
             ZMQError: ETERM after ``term``; EINVAL for an unknown type; ENOTSUP
                 for STREAM and the draft types.
         """
-        if self.closed:
-            raise ZMQError(Errno.ETERM)
-        self._start()
-        try:
-            sock = Socket(self, socket_type)
-        except NotImplementedError as exc:
-            raise ZMQError(Errno.ENOTSUP, str(exc)) from exc
-        self._sockets.add(sock)
-        return sock
+        return self._new_socket(Socket, socket_type)
 
     # -- the loop thread ---------------------------------------------------------
 
@@ -206,7 +221,7 @@ class Context(ContextBase):
                 return
             try:
                 future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - the caller's thread raises it
                 future.set_exception(exc)
 
         self._loop.call_soon_threadsafe(call)
@@ -244,14 +259,12 @@ class Context(ContextBase):
         """
         if self.closed:
             return
-        for sock in list(self._sockets):
-            sock._terminated = True
-            sock.close()
+        self._close_sockets()
         for future in self._closing:
             try:
                 future.result()
-            except Exception:  # a failed close still counts as closed
-                pass
+            except Exception:  # noqa: BLE001, S110
+                pass  # a failed close still counts as closed
         self._closing.clear()
         self.closed = True
         self._stop()

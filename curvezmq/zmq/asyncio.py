@@ -282,21 +282,13 @@ class Context(ContextBase):
     """An asyncio Context, like ``zmq.asyncio.Context``: sockets with awaitable
     calls on the running event loop."""
 
-    def __init__(self, io_threads: int = 1, **kwargs: Any) -> None:
-        super().__init__(io_threads, **kwargs)
-        self._closing: list = []
-
     def socket(self, socket_type: int, **kwargs: Any) -> Socket:
         """Make an asyncio socket.
 
         Raises:
             ZMQError: ETERM after ``term``; EINVAL for an unknown type.
         """
-        if self.closed:
-            raise ZMQError(Errno.ETERM)
-        sock = Socket(self, socket_type)
-        self._sockets.add(sock)
-        return sock
+        return self._new_socket(Socket, socket_type)
 
     def _socket_closed(self, sock: Socket, engine, linger: int | None) -> None:
         self._sockets.discard(sock)
@@ -311,9 +303,7 @@ class Context(ContextBase):
         """
         if self.closed:
             return
-        for sock in list(self._sockets):
-            sock._terminated = True
-            sock.close()
+        self._close_sockets()
         self.closed = True
 
     async def wait_closed(self) -> None:
