@@ -4,10 +4,10 @@
 (``setsockopt``/``getsockopt`` and attribute access with pyzmq's names and
 numbers), endpoints, the parts of a message being sent with SNDMORE, the parts of
 a received message not yet read, error mapping and closing. A subclass supplies
-only what blocks or awaits: ``_call`` (an engine call), ``_await`` (an engine
-coroutine), ``_engine_events``, ``_set_monitor``, and the send, recv and poll
-methods built on them. :class:`Socket` is the blocking socket: each call runs on
-its Context's event loop thread and waits for the answer.
+only what blocks or awaits: ``_call`` (an engine call), ``_engine_events``,
+``_set_monitor``, and the send, recv and poll methods. :class:`Socket` is the
+blocking socket: each call runs on its Context's event loop thread and waits for
+the answer.
 """
 
 from __future__ import annotations
