@@ -555,12 +555,27 @@ def _zpl_name(name: str) -> str:
 
 
 def _zpl_value(value: str) -> str:
-    if "\n" in value or "\r" in value:
+    # every character str.splitlines() breaks at, since the reader splits so
+    if len(value.splitlines()) > 1 or value.endswith(_LINE_BREAKS):
         raise CertificateError("a metadata value cannot span lines")
     for quote in ('"', "'"):
         if quote not in value:
             return f"{quote}{value}{quote}"
     raise CertificateError("a metadata value cannot hold both kinds of quote")
+
+
+_LINE_BREAKS = (
+    "\n",
+    "\r",
+    "\v",
+    "\f",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x85",
+    "\u2028",
+    "\u2029",
+)
 
 
 def _text(value) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import socket as _socket
+import threading
 from typing import NamedTuple
 
 from ..certs import Certificate
@@ -87,7 +88,7 @@ async def fetch_server_certificate(
 
     try:
         return await asyncio.wait_for(exchange(), timeout)
-    except asyncio.TimeoutError as exc:
+    except TimeoutError as exc:
         raise CertificateExchangeError(
             f"expected a certificate from {endpoint} within {timeout * 1000:.0f} ms, "
             "got none"
@@ -116,29 +117,72 @@ async def validate(
     loop = asyncio.get_running_loop()
 
     async def ask():
-        if _is_coroutine_function(validator):
-            answer = validator(key, certificate, address)
-        else:
-            answer = await loop.run_in_executor(
-                None, validator, key, certificate, address
-            )
-        if inspect.isawaitable(answer):
-            answer = await answer
-        return answer
+        try:
+            if _is_coroutine_function(validator):
+                answer = validator(key, certificate, address)
+            else:
+                answer = await _in_own_thread(
+                    loop, validator, key, certificate, address
+                )
+            if inspect.isawaitable(answer):
+                answer = await answer
+            return answer
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():
+                raise  # our timeout, or the connection closing
+            # the validator's own CancelledError is an answer like any other
+            raise _ValidatorFailed("CancelledError") from None
+        except _ValidatorFailed:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - SystemExit too must not
+            # leave the task: it would stop the Context's event loop
+            raise _ValidatorFailed(f"{type(exc).__name__}: {exc}") from None
 
     try:
         answer = await asyncio.wait_for(ask(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Verdict(
             False, f"the validator did not answer within {timeout * 1000:.0f} ms", True
         )
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the validator's failure refuses
-        return Verdict(False, f"the validator raised {type(exc).__name__}: {exc}")
+    except _ValidatorFailed as exc:
+        return Verdict(False, f"the validator raised {exc}")
     if answer is True:
         return Verdict(True)
     return Verdict(False, f"the validator answered {answer!r}")
+
+
+class _ValidatorFailed(Exception):
+    """The validator raised (anything, SystemExit included); the text names it."""
+
+
+def _in_own_thread(loop, fn, *args) -> asyncio.Future:
+    # A thread of its own per call, not the loop's shared executor: a validator
+    # that hangs for some peers must not queue the others' calls behind it past
+    # their timeout. A hung call keeps its thread until it returns; its answer is
+    # then ignored.
+    future = loop.create_future()
+
+    def settle(result, error) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
+            error = _ValidatorFailed(f"{type(exc).__name__}: {exc}")
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the loop closed while the validator ran: nobody waits
+
+    threading.Thread(target=work, name="curvezmq-validator", daemon=True).start()
+    return future
 
 
 def _is_coroutine_function(fn) -> bool:

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING
 
 from .. import z85
 from ..certs import CertificateError, KnownHosts
+from ..crypto import get_backend
+from ..errors import CryptoError
 from ..zmtp import CertificateExchangeError
 from ._endpoint import Endpoint, format_endpoint
 from ._exchange import Verdict, fetch_server_certificate, validate
@@ -231,12 +233,12 @@ class Listener:
     # -- protocol callbacks -----------------------------------------------------------
 
     def connection_made(self, protocol: ZmtpProtocol) -> None:
-        self.pending[protocol] = None
         cap = max(self.options.max_handshakes, 1)
-        while len(self.pending) > cap:
+        while len(self.pending) >= cap:
             # least progress first (a partial greeting counts as none), then the
-            # oldest: a newcomer has had no chance yet, so among peers that have
-            # proven nothing the one that has wasted its slot longest goes
+            # oldest; never the newcomer, which has had no chance yet: were it
+            # the victim whenever the others have progressed (all waiting for a
+            # slow policy, say), a full cap would lock every new client out
             victim = min(self.pending, key=_eviction_order)
             del self.pending[victim]
             self.evicted += 1
@@ -244,6 +246,7 @@ class Listener:
                 f"evicted: {cap} handshakes pending on {self.endpoint} "
                 f"(MAX_HANDSHAKES) and this one had made the least progress"
             )
+        self.pending[protocol] = None
 
     def handshake_done(self, protocol: ZmtpProtocol, event) -> None:
         self.pending.pop(protocol, None)
@@ -251,6 +254,22 @@ class Listener:
 
     def connection_lost(self, protocol: ZmtpProtocol) -> None:
         self.pending.pop(protocol, None)
+
+
+# A canonical Curve25519 public key is a number below the field prime.
+_CURVE25519_P = 2**255 - 19
+# Any fixed scalar serves to test a point: X25519 with a low-order point is zero.
+_PROBE_SCALAR = bytes(range(1, 33))
+
+
+def _usable_public_key(key: bytes) -> bool:
+    if len(key) != 32 or int.from_bytes(key, "little") >= _CURVE25519_P:
+        return False
+    try:
+        get_backend().wipe(get_backend().beforenm(key, _PROBE_SCALAR))
+    except CryptoError:
+        return False
+    return True
 
 
 def _eviction_order(protocol: ZmtpProtocol) -> tuple:
@@ -380,6 +399,18 @@ class Connecter:
             return False
 
         key = certificate.public_key
+        if not _usable_public_key(key):
+            # no handshake could ever prove such a key: never record it as trusted
+            logger.error(
+                "server key of %s is unusable (low-order or non-canonical); not "
+                "reconnecting",
+                label,
+            )
+            self.socket._monitor_event(
+                MonitorEvent.HANDSHAKE_FAILED_AUTH, 400, self.endpoint.text
+            )
+            self.stopped = True
+            return False
         verdict = await self._trust(key, certificate)
         if self.stopped:
             return False
@@ -424,7 +455,8 @@ class Connecter:
             outcome = await self.socket.loop.run_in_executor(
                 None, store.check, label, key
             )
-        except (OSError, CertificateError) as exc:
+        except (OSError, ValueError, CertificateError) as exc:
+            # ValueError: a file that is not UTF-8 text
             return Verdict(False, f"known hosts file {store.path}: {exc}")
         shown = z85.encode(key).decode()
         if outcome == "new":

@@ -69,6 +69,7 @@ _INT_FIELDS = {
 # the range libzmq accepts for an int option, where it checks one
 _INT_RANGES = {
     SocketOption.HEARTBEAT_IVL: (0, 2**31 - 1),
+    SocketOption.HANDSHAKE_IVL: (0, 2**31 - 1),
     SocketOption.HEARTBEAT_TIMEOUT: (0, 2**31 - 1),
     # libzmq keeps deciseconds in 16 bits
     SocketOption.HEARTBEAT_TTL: (0, 6553599),
@@ -127,22 +128,42 @@ def _select_mechanism(opts: Options) -> None:
     opts.curve_serverkey_fetch = False
 
 
+# The most text a certificate we present may have: half of the default
+# CURVE_MAX_METADATA, so that with Socket-Type, Identity and application
+# properties the handshake command still fits a default peer's limit.
+MAX_PRESENTED_CERTIFICATE = 4096
+
+
 def _certificate(value: Any) -> Certificate | None:
     # CURVE_CERTIFICATE: a Certificate, or its public text (ZPL, as a public
     # certificate file holds it); empty for none. Only the public part is kept.
     if value is None:
         return None
     if isinstance(value, Certificate):
-        return value.public
-    if isinstance(value, str):
+        certificate = value.public
+    elif isinstance(value, str):
         raise TypeError("unicode not allowed, use setsockopt_string")
-    text = bytes(value)
-    if not text:
-        return None
+    else:
+        text = bytes(value)
+        if not text:
+            return None
+        try:
+            certificate = Certificate.from_public_text(text)
+        except CertificateError as exc:
+            raise ZMQError(Errno.EINVAL, str(exc)) from exc
     try:
-        return Certificate.from_public_text(text)
+        size = len(certificate.public_text())
     except CertificateError as exc:
         raise ZMQError(Errno.EINVAL, str(exc)) from exc
+    if size > MAX_PRESENTED_CERTIFICATE:
+        # it travels in INITIATE or READY beside the other properties, which a
+        # peer with the default CURVE_MAX_METADATA would refuse whole
+        raise ZMQError(
+            Errno.EINVAL,
+            f"a certificate to present may hold at most "
+            f"{MAX_PRESENTED_CERTIFICATE} bytes of text, got {size}",
+        )
+    return certificate
 
 
 def _zmq_error(exc: BaseException) -> BaseException:
