@@ -384,7 +384,15 @@ class KnownHosts:
                 key on file is malformed.
         """
         key = key_bytes(key, "server key")
-        if not address or any(ch in address for ch in "\r\n"):
+        # the file is read back line by line and each line stripped: an address
+        # that does not survive that would never be found again, and every
+        # contact would then count as the first
+        if (
+            not address
+            or len(address.splitlines()) != 1
+            or address.endswith(_LINE_BREAKS)
+            or address != address.strip()
+        ):
             raise CertificateError(f"cannot record a key for address {address!r}")
         # one first contact at a time in this process, so two connections to a
         # new endpoint cannot both write it down

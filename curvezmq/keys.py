@@ -14,9 +14,21 @@ from typing import Optional, Union
 
 from . import z85
 from .crypto import Backend, get_backend
-from .errors import InvalidKeyError
+from .errors import CryptoError, InvalidKeyError
 
-__all__ = ["KEY_SIZE", "Z85_KEY_SIZE", "curve_keypair", "curve_public", "key_bytes"]
+# A canonical Curve25519 public key is a number below the field prime.
+_CURVE25519_P = 2**255 - 19
+# Any fixed scalar serves to test a point: X25519 with a low-order point is zero.
+_PROBE_SCALAR = bytes(range(1, 33))
+
+__all__ = [
+    "KEY_SIZE",
+    "Z85_KEY_SIZE",
+    "curve_keypair",
+    "curve_public",
+    "key_bytes",
+    "usable_public_key",
+]
 
 KEY_SIZE = 32
 Z85_KEY_SIZE = 40
@@ -92,3 +104,20 @@ def curve_public(secret_key: KeyLike, backend: Optional[Backend] = None) -> byte
     """
     backend = backend or get_backend()
     return z85.encode(backend.scalarmult_base(key_bytes(secret_key, "secret key")))
+
+
+def usable_public_key(key: bytes, backend: Optional[Backend] = None) -> bool:
+    """Tell whether a 32-byte public key can take part in a CURVE handshake.
+
+    A key that is not canonical (bit 255 set, or not below 2**255 - 19) or that is
+    a low-order point (X25519 with it gives the all-zero secret) can never be
+    proven by a handshake, so a peer's claim to hold it is refused.
+    """
+    if len(key) != KEY_SIZE or int.from_bytes(key, "little") >= _CURVE25519_P:
+        return False
+    backend = backend or get_backend()
+    try:
+        backend.wipe(backend.beforenm(key, _PROBE_SCALAR))
+    except CryptoError:
+        return False
+    return True

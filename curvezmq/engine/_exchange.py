@@ -96,7 +96,12 @@ async def fetch_server_certificate(
 
 
 async def validate(
-    validator, key: bytes, certificate, address: str, timeout: float
+    validator,
+    key: bytes,
+    certificate,
+    address: str,
+    timeout: float,
+    max_threads: int = 1024,
 ) -> Verdict:
     """Ask a validator about a peer, failing closed.
 
@@ -108,6 +113,9 @@ async def validate(
             None.
         address: the peer's address (server side) or the endpoint (client side).
         timeout: seconds to wait for the answer.
+        max_threads: the most calls of plain validators that may still be running
+            (a call that timed out keeps its thread until it returns); past it
+            the peer is refused at once, as if the validator had timed out.
 
     Returns:
         a :class:`Verdict`: admitted only when the validator answered True;
@@ -121,6 +129,8 @@ async def validate(
             if _is_coroutine_function(validator):
                 answer = validator(key, certificate, address)
             else:
+                if not _threads.take(max_threads):
+                    raise _ValidatorBusy
                 answer = await _in_own_thread(
                     loop, validator, key, certificate, address
                 )
@@ -132,7 +142,7 @@ async def validate(
                 raise  # our timeout, or the connection closing
             # the validator's own CancelledError is an answer like any other
             raise _ValidatorFailed("CancelledError") from None
-        except _ValidatorFailed:
+        except (_ValidatorFailed, _ValidatorBusy):
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit too must not
             # leave the task: it would stop the Context's event loop
@@ -140,6 +150,8 @@ async def validate(
 
     try:
         answer = await asyncio.wait_for(ask(), timeout)
+    except _ValidatorBusy:
+        return Verdict(False, f"{max_threads} validator calls are still running", True)
     except TimeoutError:
         return Verdict(
             False, f"the validator did not answer within {timeout * 1000:.0f} ms", True
@@ -153,6 +165,34 @@ async def validate(
 
 class _ValidatorFailed(Exception):
     """The validator raised (anything, SystemExit included); the text names it."""
+
+
+class _ValidatorBusy(Exception):
+    """Too many calls of plain validators are still running."""
+
+
+class _ThreadCount:
+    # the validator threads alive in this process: one that hangs keeps its thread
+    # after its timeout, so a peer that makes the validator hang must not be able
+    # to pile threads up without bound
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.alive = 0
+
+    def take(self, limit: int) -> bool:
+        with self._lock:
+            if self.alive >= limit:
+                return False
+            self.alive += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.alive -= 1
+
+
+_threads = _ThreadCount()
 
 
 def _in_own_thread(loop, fn, *args) -> asyncio.Future:
@@ -176,6 +216,8 @@ def _in_own_thread(loop, fn, *args) -> asyncio.Future:
             result = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
             error = _ValidatorFailed(f"{type(exc).__name__}: {exc}")
+        finally:
+            _threads.release()
         try:
             loop.call_soon_threadsafe(settle, result, error)
         except RuntimeError:

@@ -160,6 +160,12 @@ class ZmtpProtocol(asyncio.Protocol):
         # the policy's or the validator's answer being awaited
         self._auth_task: asyncio.Future | None = None
 
+    @property
+    def awaiting_decision(self) -> bool:
+        """True while the handshake waits on our side (the policy or the
+        validator), not on the peer."""
+        return self._auth_task is not None
+
     def __repr__(self) -> str:
         state = "ready" if self.ready else "closed" if self.closed else "handshaking"
         return f"<ZmtpProtocol {self.peer} {state}>"
@@ -462,7 +468,14 @@ class ZmtpProtocol(asyncio.Protocol):
         # bounds the whole handshake, CURVE_VALIDATOR_TIMEOUT the validator
         timeout = self.owner.options.curve_validator_timeout / 1000
         task = asyncio.ensure_future(
-            validate(validator, bytes(key), self._peer_certificate, address, timeout),
+            validate(
+                validator,
+                bytes(key),
+                self._peer_certificate,
+                address,
+                timeout,
+                max(self.owner.options.max_handshakes, 1),
+            ),
             loop=self.loop,
         )
         self._auth_task = task

@@ -43,8 +43,7 @@ from typing import TYPE_CHECKING
 
 from .. import z85
 from ..certs import CertificateError, KnownHosts
-from ..crypto import get_backend
-from ..errors import CryptoError
+from ..keys import usable_public_key
 from ..zmtp import CertificateExchangeError
 from ._endpoint import Endpoint, format_endpoint
 from ._exchange import Verdict, fetch_server_certificate, validate
@@ -234,19 +233,26 @@ class Listener:
 
     def connection_made(self, protocol: ZmtpProtocol) -> None:
         cap = max(self.options.max_handshakes, 1)
-        while len(self.pending) >= cap:
-            # least progress first (a partial greeting counts as none), then the
-            # oldest; never the newcomer, which has had no chance yet: were it
-            # the victim whenever the others have progressed (all waiting for a
-            # slow policy, say), a full cap would lock every new client out
-            victim = min(self.pending, key=_eviction_order)
+        self.pending[protocol] = None
+        while len(self.pending) > cap:
+            # The least progress goes (a partial greeting counts as none), oldest
+            # first, among the handshakes that wait on their peer, the newcomer
+            # included. Those waiting on us (the policy, the validator) have
+            # done their part; only when all others wait on us does the oldest of
+            # them go, since otherwise a slow decision would lock every new
+            # client out.
+            candidates = [p for p in self.pending if not p.awaiting_decision]
+            if len(candidates) == 1 and candidates[0] is protocol:
+                candidates = [p for p in self.pending if p is not protocol]
+            victim = min(candidates, key=_eviction_order)
             del self.pending[victim]
             self.evicted += 1
             victim.fail(
                 f"evicted: {cap} handshakes pending on {self.endpoint} "
                 f"(MAX_HANDSHAKES) and this one had made the least progress"
             )
-        self.pending[protocol] = None
+            if victim is protocol:
+                return
 
     def handshake_done(self, protocol: ZmtpProtocol, event) -> None:
         self.pending.pop(protocol, None)
@@ -254,22 +260,6 @@ class Listener:
 
     def connection_lost(self, protocol: ZmtpProtocol) -> None:
         self.pending.pop(protocol, None)
-
-
-# A canonical Curve25519 public key is a number below the field prime.
-_CURVE25519_P = 2**255 - 19
-# Any fixed scalar serves to test a point: X25519 with a low-order point is zero.
-_PROBE_SCALAR = bytes(range(1, 33))
-
-
-def _usable_public_key(key: bytes) -> bool:
-    if len(key) != 32 or int.from_bytes(key, "little") >= _CURVE25519_P:
-        return False
-    try:
-        get_backend().wipe(get_backend().beforenm(key, _PROBE_SCALAR))
-    except CryptoError:
-        return False
-    return True
 
 
 def _eviction_order(protocol: ZmtpProtocol) -> tuple:
@@ -399,7 +389,7 @@ class Connecter:
             return False
 
         key = certificate.public_key
-        if not _usable_public_key(key):
+        if not usable_public_key(key):
             # no handshake could ever prove such a key: never record it as trusted
             logger.error(
                 "server key of %s is unusable (low-order or non-canonical); not "

@@ -24,7 +24,7 @@ from .. import z85
 from ..certs import Certificate, CertificateError
 from ..engine import Options, create_socket
 from ..errors import ClosedError, CurveZMQError, InvalidKeyError
-from ..keys import key_bytes
+from ..keys import key_bytes, usable_public_key
 from ._constants import (
     Errno,
     Event,
@@ -297,6 +297,11 @@ class SocketBase:
                 key = key_bytes(value, what)
             except InvalidKeyError as exc:
                 raise ZMQError(Errno.EINVAL, str(exc)) from exc
+            if option == SocketOption.CURVE_SERVERKEY and not usable_public_key(key):
+                # no handshake could prove it: fail here, not at each reconnect
+                raise ZMQError(
+                    Errno.EINVAL, "the server key is a low-order or non-canonical point"
+                )
             if option == SocketOption.CURVE_SERVERKEY:
                 # libzmq: a server key makes this socket a CURVE client
                 self._serverkey = key

@@ -98,7 +98,7 @@ def test_negative_handshake_ivl_is_einval(ctx):
         sock.close()
 
 
-# -- the authenticator ------------------------------------------------------------------
+# -- the authenticator -----------------------------------------------------------------
 
 
 def test_authenticator_started_and_stopped_in_a_loop_while_clients_connect(
@@ -267,14 +267,6 @@ LOW_ORDER_KEYS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zmq/_socket.py setsockopt CURVE_SERVERKEY (and engine/_socket.py's "
-    "key checks at connect) accept a low-order server key, which no handshake "
-    "can use: every reconnect then fails in conn.start() with an ERROR and a "
-    "traceback ('cannot start a connection', InvalidKeyError), forever; the "
-    "fetch path refuses the same keys since b0cfd22",
-)
 @pytest.mark.parametrize("which", sorted(LOW_ORDER_KEYS))
 def test_low_order_server_key_is_einval(which, ctx, keys):
     server = make_server(ctx, keys)

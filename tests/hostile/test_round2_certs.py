@@ -104,7 +104,7 @@ def _certificate_frame(text: bytes) -> bytes:
     return command(b"\x0bCERTIFICATE" + text)
 
 
-# -- a hostile client's certificate in INITIATE -----------------------------------------
+# -- a hostile client's certificate in INITIATE ----------------------------------------
 
 
 def _bad_certificates(raw: RawCompactClient, keys) -> dict:
@@ -441,14 +441,6 @@ def test_fetch_flood_is_bounded_by_the_cap_and_the_deadlines(ctx, pctx, keys):
     honest_round_trip(pctx, server, keys, b"after the fetch flood")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="certs.KnownHosts reads its file with str.splitlines() and matches "
-    "stripped lines, while check() refuses only CR and LF in an address: an "
-    "ipc endpoint holding VT, FF, NEL, U+2028 or ending in a space is written "
-    "down but never found again, so each contact is a 'new' first use and a "
-    "changed key is trusted",
-)
 @pytest.mark.parametrize(
     "address",
     ["ipc:///tmp/a\x0bb", "ipc:///tmp/a\x85b", "ipc:///tmp/a\u2028b", "ipc:///tmp/x "],

@@ -48,7 +48,7 @@ def _confirms(ready: bytes) -> bool:
     return b"X-CurveZMQ-Framing\x00\x00\x00\x07compact" in ready
 
 
-# -- the two framings mixed up ----------------------------------------------------------
+# -- the two framings mixed up ---------------------------------------------------------
 
 
 def test_compact_offer_then_standard_messages_closes(ctx, pctx, keys):
@@ -213,7 +213,7 @@ def test_a_skipped_compact_frame_desynchronises_until_the_budget_closes(
     honest_round_trip(pctx, server, keys)
 
 
-# -- forgeries interleaved with genuine frames at a high rate ---------------------------
+# -- forgeries interleaved with genuine frames at a high rate --------------------------
 
 
 @pytest.mark.parametrize("compact", [True, False], ids=["compact", "standard"])

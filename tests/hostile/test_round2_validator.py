@@ -233,14 +233,6 @@ def test_client_validator_answering_truthy_not_true_refuses_the_server(
 # -- after the fix: what a hung validator and a full cap may still cost --------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/_exchange.py _in_own_thread (b0cfd22) starts a new thread for "
-    "every call and never bounds them: a validator that hangs for the attacker's "
-    "keys leaves one thread behind per timed-out handshake, far past "
-    "MAX_HANDSHAKES; at the process's thread limit Thread.start fails and every "
-    "client is refused",
-)
 def test_hung_validator_calls_stay_bounded(ctx, keys):
     cap = 8
     release = threading.Event()
@@ -265,14 +257,6 @@ def test_hung_validator_calls_stay_bounded(ctx, keys):
     assert grown <= cap, f"{grown} threads left by {5 * cap} timed-out validations"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/_transport.py Listener.connection_made (b0cfd22) never evicts "
-    "the newcomer: with MAX_HANDSHAKES=1 a bare TCP connect (no byte sent) evicts "
-    "a client that has sent its HELLO, against README's rule (the least progress "
-    "goes); a flood of connects then keeps a client on a slow link from ever "
-    "finishing. Before b0cfd22 the bare newcomer was the one evicted",
-)
 def test_cap_of_one_keeps_the_handshake_that_has_progressed(ctx, pctx, keys):
     server = _server(ctx, keys, max_handshakes=1)
     raw = RawCurveClient(server.endpoint, keys.server_public)
