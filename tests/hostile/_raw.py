@@ -19,6 +19,10 @@ import nacl.bindings as nb
 
 from curvezmq.keys import key_bytes
 
+# the box key any low-order public key gives, whatever the secret key; the codec
+# tests compute it with a pure-Python HSalsa20, since libsodium refuses to
+from tests.codec._nacl_peer import ZERO_SHARED_KEY, hsalsa20  # noqa: F401
+
 # -- ZMTP ---------------------------------------------------------------------------
 
 
@@ -387,39 +391,3 @@ def split_frames(stream: bytes, start: int = 64) -> list[tuple[int, bytes, bytes
 
 
 # -- low-order points ----------------------------------------------------------------
-
-
-def hsalsa20(key: bytes, inp: bytes) -> bytes:
-    """HSalsa20 in pure Python, to seal boxes under the all-zero X25519 result that
-    a low-order public key gives (libsodium refuses to compute that key)."""
-    sigma = struct.unpack("<4I", b"expand 32-byte k")
-    k = struct.unpack("<8I", key)
-    n = struct.unpack("<4I", inp)
-    x = [
-        sigma[0], k[0], k[1], k[2], k[3], sigma[1], n[0], n[1],
-        n[2], n[3], sigma[2], k[4], k[5], k[6], k[7], sigma[3],
-    ]  # fmt: skip
-
-    def rotl(v, c):
-        return ((v << c) | (v >> (32 - c))) & 0xFFFFFFFF
-
-    def quarter(a, b, c, d):
-        x[b] ^= rotl((x[a] + x[d]) & 0xFFFFFFFF, 7)
-        x[c] ^= rotl((x[b] + x[a]) & 0xFFFFFFFF, 9)
-        x[d] ^= rotl((x[c] + x[b]) & 0xFFFFFFFF, 13)
-        x[a] ^= rotl((x[d] + x[c]) & 0xFFFFFFFF, 18)
-
-    for _ in range(10):
-        quarter(0, 4, 8, 12)
-        quarter(5, 9, 13, 1)
-        quarter(10, 14, 2, 6)
-        quarter(15, 3, 7, 11)
-        quarter(0, 1, 2, 3)
-        quarter(5, 6, 7, 4)
-        quarter(10, 11, 8, 9)
-        quarter(15, 12, 13, 14)
-    return struct.pack("<8I", x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9])
-
-
-# the box key of any low-order public key, whatever the secret key
-ZERO_SHARED_KEY = hsalsa20(bytes(32), bytes(16))
