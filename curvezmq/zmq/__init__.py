@@ -20,8 +20,8 @@ Differences from pyzmq worth knowing:
   an inproc endpoint (there is no inproc transport);
 - ``Context.term`` closes sockets the application left open instead of blocking.
 
-TODO: ``zmq.proxy`` and the inproc transport are not here yet; applications
-using them cannot switch imports yet.
+TODO: the inproc transport is not here yet; applications that connect sockets
+over inproc (a proxy's backend, say) cannot switch imports yet.
 """
 
 import asyncio as _asyncio
@@ -46,6 +46,7 @@ from ._error import (
 )
 from ._frame import Frame, Message
 from ._poll import Poller, select
+from ._proxy import device, proxy
 from ._socket import Socket
 
 # pyzmq's names for the blocking classes, beside zmq.asyncio's
@@ -151,6 +152,8 @@ __all__ = [
     "Message",
     "NotDone",
     "Poller",
+    "device",
+    "proxy",
     "Socket",
     "SyncContext",
     "SyncSocket",

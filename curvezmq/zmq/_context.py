@@ -20,7 +20,11 @@ from typing import Any
 
 from ..auth import AllowAny, AuthPolicy
 from ._constants import ContextOption, Errno, SocketOption
-from ._error import ZMQError
+from ._error import ContextTerminated, ZMQError
+
+# How often, in seconds, a blocked call looks whether the Context's loop thread
+# still runs; only a call the loop never ran waits that long for the answer.
+_LOOP_CHECK = 0.25
 from ._socket import Socket
 
 __all__ = ["Context", "ContextBase"]
@@ -224,8 +228,23 @@ class Context(ContextBase):
             except BaseException as exc:  # noqa: BLE001 - the caller's thread raises it
                 future.set_exception(exc)
 
-        self._loop.call_soon_threadsafe(call)
-        return future.result()
+        try:
+            self._loop.call_soon_threadsafe(call)
+        except RuntimeError:
+            # the loop is closed: the context was terminated under this call
+            raise ContextTerminated() from None
+        return self._wait(future)
+
+    def _wait(self, future: concurrent.futures.Future) -> Any:
+        # a loop that stops before it runs the call would leave us waiting
+        # forever: look now and then whether it is still there
+        while True:
+            try:
+                return future.result(timeout=_LOOP_CHECK)
+            except concurrent.futures.TimeoutError:
+                if self._loop.is_closed() or not self._thread.is_alive():
+                    future.cancel()
+                    raise ContextTerminated() from None
 
     def _run_coroutine(self, coroutine) -> Any:
         if threading.get_ident() == self._thread_id:
@@ -233,9 +252,13 @@ class Context(ContextBase):
             raise RuntimeError(
                 "a blocking socket call cannot run on its own loop thread"
             )
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
-            return future.result()
+            future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        except RuntimeError:
+            coroutine.close()
+            raise ContextTerminated() from None
+        try:
+            return self._wait(future)
         except BaseException:
             future.cancel()
             raise
